@@ -69,7 +69,7 @@ export interface ArchSpec {
   trap: { mnemonic: string; asm: string; encoding?: string; doc: string };
   registers: { number: string; args: string[]; status: string; value: string[]; clobbers: string[] };
   compilers: {
-    clang: { target: string; flags: string[] };
+    clang: { target: string; flags: string[]; unusable?: string };
     gcc?: { command: string; flags: string[]; debianPackage: string };
   };
   interrupts: {
