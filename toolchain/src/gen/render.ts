@@ -10,6 +10,7 @@ function environment(): typeof Handlebars {
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('join', (list: unknown[], sep: unknown) => list.join(typeof sep === 'string' ? sep : ', '));
   hb.registerHelper('upper', (s: string) => s.toUpperCase());
+  hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
   hb.registerHelper('pad', (s: unknown, width: number) => String(s).padEnd(width));
   return hb;
 }

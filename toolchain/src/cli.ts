@@ -1,0 +1,185 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compileBsp, compilersFor } from './build/compilers.js';
+import { PvrtError } from './errors.js';
+import { startArch } from './gen/arch.js';
+import { generateBsp } from './gen/bsp.js';
+import { DOCS_OUT, generateDocs } from './gen/docs.js';
+import { generateHypervisor, HYPERVISOR_OUT } from './gen/hypervisor.js';
+import { writeFileAtomic, writeTree } from './gen/output.js';
+import { defaultSpecRoot, packageRoot } from './paths.js';
+import { allHypercalls } from './spec/model.js';
+import { archOf, loadSpec } from './spec/load.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const USAGE = `pvrt: paravirtualization for real-time guests
+
+Usage:
+  pvrt check [--spec DIR]                          validate the hypercall spec and every architecture file
+  pvrt gen bsp --arch ARCH --out DIR [--spec DIR]  generate the ARCHvirt BSP into DIR
+  pvrt gen hypervisor [--out DIR] [--spec DIR]     generate the hypervisor's dispatch tables
+  pvrt gen docs [--out FILE] [--spec DIR]          generate the interface reference (REFERENCE.md)
+  pvrt gen arch --like ARCH --name NEW [--spec DIR]  start hypercall-spec/arch/NEW.json from ARCH
+  pvrt gen all [--spec DIR]                        regenerate every committed generated file
+  pvrt demo [--arch ARCH] [--out DIR]              generate a BSP and compile it with every compiler found
+
+--spec defaults to the hypercall-spec folder shipped with pvrt.`;
+
+type Options = { spec?: string; arch?: string; out?: string; like?: string; name?: string; help?: boolean };
+
+function parse(args: string[]): { positionals: string[]; values: Options } {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        spec: { type: 'string' },
+        arch: { type: 'string' },
+        out: { type: 'string' },
+        like: { type: 'string' },
+        name: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }) as { positionals: string[]; values: Options };
+  } catch (err) {
+    throw new PvrtError({ message: `${(err as Error).message}\n\n${USAGE}` });
+  }
+}
+
+function required(values: Options, name: keyof Options, command: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new PvrtError({ message: `${command}: --${name} is required\n\n${USAGE}` });
+  return v;
+}
+
+function run(argv: string[], io: Io): number {
+  const { positionals, values } = parse(argv);
+  const [command, sub, ...extra] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    io.out(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const specRoot = resolve(values.spec ?? defaultSpecRoot());
+  const noExtra = (n: number) => {
+    const rest = positionals.slice(n);
+    if (rest.length) throw new PvrtError({ message: `unexpected argument "${rest[0]}"\n\n${USAGE}` });
+  };
+
+  switch (command) {
+    case 'check': {
+      noExtra(1);
+      const bundle = loadSpec(specRoot);
+      io.out(`${bundle.specFile.path}: valid, interface version ${bundle.spec.version}, ${allHypercalls(bundle.spec).length} hypercalls`);
+      io.out(`architectures: ${[...bundle.archs.keys()].join(', ')}`);
+      return 0;
+    }
+    case 'gen': {
+      noExtra(2);
+      switch (sub) {
+        case 'bsp': {
+          const arch = required(values, 'arch', 'gen bsp');
+          const out = required(values, 'out', 'gen bsp');
+          const bundle = loadSpec(specRoot);
+          writeTree(out, generateBsp(bundle, arch), `pvrt gen bsp --arch ${arch}`);
+          io.out(`wrote ${arch}virt BSP to ${resolve(out)}`);
+          return 0;
+        }
+        case 'hypervisor': {
+          const out = resolve(values.out ?? join(packageRoot(), HYPERVISOR_OUT));
+          writeTree(out, generateHypervisor(loadSpec(specRoot)), 'pvrt gen hypervisor');
+          io.out(`wrote hypervisor tables to ${out}`);
+          return 0;
+        }
+        case 'docs': {
+          const out = resolve(values.out ?? join(specRoot, 'REFERENCE.md'));
+          writeFileAtomic(out, generateDocs(loadSpec(specRoot)));
+          io.out(`wrote ${out}`);
+          return 0;
+        }
+        case 'arch': {
+          const like = required(values, 'like', 'gen arch');
+          const name = required(values, 'name', 'gen arch');
+          const { path, text } = startArch(loadSpec(specRoot), like, name);
+          writeFileAtomic(path, text);
+          try {
+            loadSpec(specRoot);
+          } catch (err) {
+            rmSync(path, { force: true }); // leave the spec folder as valid as it was
+            throw err;
+          }
+          io.out(`wrote ${path}; edit it, then run: pvrt gen bsp --arch ${name} --out DIR`);
+          return 0;
+        }
+        case 'all': {
+          const bundle = loadSpec(specRoot);
+          const hv = join(packageRoot(), HYPERVISOR_OUT);
+          writeTree(hv, generateHypervisor(bundle), 'pvrt gen hypervisor');
+          writeFileAtomic(join(specRoot, 'REFERENCE.md'), generateDocs(bundle));
+          io.out(`wrote ${hv} and ${join(specRoot, 'REFERENCE.md')}`);
+          return 0;
+        }
+        default:
+          throw new PvrtError({ message: `gen: unknown generator "${sub ?? ''}"; choose bsp, hypervisor, docs, arch or all\n\n${USAGE}` });
+      }
+    }
+    case 'demo':
+      noExtra(1);
+      return demo(specRoot, values.arch ?? 'i386', resolve(values.out ?? join(packageRoot(), 'build')), io);
+    default:
+      throw new PvrtError({ message: `unknown command "${command}"\n\n${USAGE}` });
+  }
+  void sub;
+  void extra;
+}
+
+/** What `npm start` shows at this stage: the spec checks, then a BSP generated and compiled for real. */
+function demo(specRoot: string, archName: string, buildDir: string, io: Io): number {
+  const bundle = loadSpec(specRoot);
+  const arch = archOf(bundle, archName);
+  io.out(`spec: interface version ${bundle.spec.version}, ${allHypercalls(bundle.spec).length} hypercalls, ${bundle.archs.size} architectures, all checks pass`);
+  const bspDir = join(buildDir, `${arch.name}virt`);
+  const files = generateBsp(bundle, arch.name);
+  writeTree(bspDir, files, `pvrt gen bsp --arch ${arch.name}`);
+  io.out(`generated ${files.size} files of the ${arch.name}virt BSP in ${bspDir}`);
+  let failed = 0;
+  let compiled = 0;
+  for (const compiler of compilersFor(arch)) {
+    if (compiler.unavailable) {
+      io.out(`  ${compiler.kind}: SKIPPED, ${compiler.unavailable}`);
+      continue;
+    }
+    const objDir = join(buildDir, `${arch.name}virt-obj-${compiler.kind}`);
+    mkdirSync(objDir, { recursive: true });
+    const results = compileBsp(bspDir, compiler, objDir);
+    const bad = results.filter((r) => !r.ok);
+    compiled++;
+    failed += bad.length;
+    io.out(`  ${compiler.command} ${compiler.flags.join(' ')} -Wall -Wextra -Werror: ${results.length - bad.length}/${results.length} files compile`);
+    for (const r of bad) io.err(`    ${r.file}:\n${r.output}`);
+  }
+  if (compiled === 0) {
+    io.err(`no compiler for ${arch.name} is installed here (see above)`);
+    return 1;
+  }
+  io.out(failed === 0 ? 'ok: the generated BSP compiles warning-free, and its static assertions prove the spec\'s struct layout' : `${failed} file(s) failed to compile`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** Runs the CLI; returns the exit code. Errors in input become messages on stderr and exit code 1. */
+export function main(argv: string[], io: Io): number {
+  try {
+    return run(argv, io);
+  } catch (err) {
+    if (err instanceof PvrtError) {
+      io.err(`pvrt: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
