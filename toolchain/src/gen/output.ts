@@ -10,7 +10,14 @@ export const MARKER = '.pvrt-generated';
 
 function fail(path: string, err: unknown, doing: string): never {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent is not a folder' : code ?? (err as Error).message;
+  const why =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? 'permission denied'
+      : code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a parent is not a folder'
+        : code === 'ENOSPC'
+          ? 'no space left on the device'
+          : code ?? (err as Error).message;
   throw new PvrtError({ file: path, message: `cannot ${doing}: ${why}` });
 }
 
