@@ -1,4 +1,5 @@
 import { planRegisters, type RegisterPlan } from '../spec/abi.js';
+import { declaredFieldSize } from '../spec/layout.js';
 import { archOf, type SpecBundle } from '../spec/load.js';
 import { allHypercalls, type ArgDef, type ArchSpec } from '../spec/model.js';
 import type { FileSet } from './output.js';
@@ -49,7 +50,7 @@ function interfaceView(bundle: SpecBundle) {
         name: f.name,
         offset: f.offset,
         type: f.type,
-        size: (f.type.startsWith('struct:') ? structs.get(f.type.slice(7))!.size : Number(f.type.slice(1)) / 8) * (f.count ?? 1),
+        size: declaredFieldSize(f, structs)!,
       })),
     })),
   };
