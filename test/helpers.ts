@@ -39,3 +39,14 @@ export function lineOf(path: string, text: string, occurrence = 1): number {
   for (let i = 0; i < lines.length; i++) if (lines[i]!.includes(text) && ++seen === occurrence) return i + 1;
   throw new Error(`${text} not found in ${path}`);
 }
+
+/** A small deterministic generator (xorshift32), so failures reproduce from their seed. */
+export function random(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}

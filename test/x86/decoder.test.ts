@@ -4,18 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode, Instruction } from '../../hypervisor/x86/decoder.js';
 import { ENTRIES, Kind, Op } from '../../hypervisor/x86/opcodes.js';
-import { tempDir } from '../helpers.js';
-
-/** A small deterministic generator (xorshift32), so failures reproduce. */
-export function random(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+import { random, tempDir } from '../helpers.js';
 
 const objdump = spawnSync('objdump', ['--version']).status === 0;
 const SLOT = 32;

@@ -1,0 +1,891 @@
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { decode, Instruction, MAX_LENGTH, type CodeSource } from './decoder.js';
+import type { FpuHost } from './fpu-host.js';
+import { EMPTY_IO, type CpuIo, type InterruptSource } from './io.js';
+import { execute } from './interpreter.js';
+import {
+  AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, DF, DS, ES, ESP, Exit, FS, GS, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
+} from './state.js';
+import type { X87, X87Factory } from './x87.js';
+
+/**
+ * A guest-visible exception in flight. One preallocated object is thrown and caught inside the run loop,
+ * so faults cost no allocation; it never escapes `run`.
+ */
+export class GuestFault {
+  vector = 0;
+  errorCode = 0;
+  hasErrorCode = false;
+}
+
+/** Lazy-flag kinds: which operation produced lazyResult from lazyOp1 and lazyOp2. */
+export const enum Lazy { Add, Adc, Sub, Sbb, Logic }
+
+/** Why the last run stopped with Exit.Shutdown, for the VM to report. */
+export interface ShutdownInfo {
+  reason: string;
+  eip: number;
+  bytes: number[];
+}
+
+const PAGE_COUNT = 1 << 20;
+const TLB_VALID = 1;
+const TLB_USER = 2;
+/** Physical page frames of filled TLB entries are kept in this many slots before a full flush is cheaper. */
+const TLB_FILL_LIST = 4096;
+
+/** Segment descriptor attributes kept per segment register (bits of our own, not the descriptor's). */
+export const SEG_PRESENT = 1;
+export const SEG_CODE = 2;
+export const SEG_WRITABLE = 4;
+export const SEG_READABLE = 8;
+export const SEG_BIG = 16; // D/B bit
+export const SEG_EXPAND_DOWN = 32;
+export const SEG_CONFORMING = 64;
+/** Base 0, limit 4 GiB, readable and writable: accesses need no checks. */
+export const SEG_FLAT = 128;
+
+export class Cpu implements CodeSource, FpuHost {
+  readonly regs = new Int32Array(8);
+  eip = 0;
+  /** EFLAGS bits that are not lazily held (the arithmetic ones listed in lazyMask are stale). */
+  flagBits = 0x2;
+  lazyMask = 0;
+  lazyKind: Lazy = Lazy.Logic;
+  lazyOp1 = 0;
+  lazyOp2 = 0;
+  lazyResult = 0;
+  /** Operand width in bits of the lazy operation (8, 16, 32). */
+  lazyWidth = 32;
+
+  readonly segSelector = new Int32Array(6);
+  readonly segBase = new Int32Array(6);
+  readonly segLimit = new Int32Array(6);
+  readonly segFlags = new Int32Array(6);
+  readonly segDpl = new Int32Array(6);
+  cpl = 0;
+
+  cr0 = CR0_ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  gdtBase = 0;
+  gdtLimit = 0xffff;
+  idtBase = 0;
+  idtLimit = 0x3ff;
+  ldtSelector = 0;
+  ldtBase = 0;
+  ldtLimit = 0;
+  trSelector = 0;
+  trBase = 0;
+  trLimit = 0;
+  trType = 0;
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+  apicBase = 0xfee00900 | 0;
+  tscOffset = 0;
+
+  /** Instructions retired since reset (the virtual clock counts these). */
+  instructions = 0;
+  /** Set by STI and MOV/POP SS: no interrupt before the next instruction completes. */
+  interruptShadow = false;
+  halted = false;
+  /** VMCALL exits to the hypervisor when true; otherwise it is #UD as on a CPU without VMX. */
+  hypercalls = false;
+  shutdownInfo: ShutdownInfo | undefined = undefined;
+  private exitRequested = false;
+
+  readonly insn = new Instruction();
+  /** EIP of the instruction being executed, where a fault restarts it. */
+  startEip = 0;
+  readonly fault = new GuestFault();
+  fpu: X87 | undefined;
+
+  // Software TLB: linear page -> physical page | flags, 0 when not cached. Separate tables for reads and writes.
+  private readonly tlbRead = new Int32Array(PAGE_COUNT);
+  private readonly tlbWrite = new Int32Array(PAGE_COUNT);
+  private readonly tlbFilled = new Int32Array(TLB_FILL_LIST);
+  private tlbFillCount = 0;
+  paging = false;
+
+  readonly mem: GuestMemory;
+  private readonly ramSize: number;
+  private readonly ram: Uint8Array;
+  private readonly view: DataView;
+  io: CpuIo;
+  interrupts: InterruptSource | undefined;
+
+  constructor(memory: GuestMemory, io: CpuIo = EMPTY_IO, fpu?: X87Factory) {
+    this.mem = memory;
+    this.ram = memory.u8;
+    this.ramSize = memory.size;
+    this.view = new DataView(memory.buffer);
+    this.io = io;
+    this.fpu = fpu?.(this);
+    this.reset();
+  }
+
+  /** The power-on state: real mode at F000:FFF0, as on a PC. */
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[2] = 0x0633; // EDX: family 6, model 3, stepping 3 (matches CPUID)
+    this.flagBits = 0x2;
+    this.lazyMask = 0;
+    this.cr0 = CR0_ET;
+    this.cr2 = this.cr3 = this.cr4 = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.gdtBase = 0;
+    this.gdtLimit = 0xffff;
+    this.idtBase = 0;
+    this.idtLimit = 0x3ff;
+    this.ldtSelector = this.ldtBase = this.ldtLimit = 0;
+    this.trSelector = this.trBase = this.trLimit = this.trType = 0;
+    for (let s = 0; s < 6; s++) this.loadRealSegment(s, 0);
+    this.loadRealSegment(CS, 0xf000);
+    this.segBase[CS] = 0xffff0000 | 0;
+    this.eip = 0xfff0;
+    this.cpl = 0;
+    this.halted = false;
+    this.interruptShadow = false;
+    this.paging = false;
+    this.flushTlb();
+    this.fpu?.reset();
+  }
+
+  // ---- flags ------------------------------------------------------------------------------------
+
+  private lazyCarry(): number {
+    const mask = this.lazyWidth === 32 ? -1 : (1 << this.lazyWidth) - 1;
+    const a = (this.lazyOp1 & mask) >>> 0;
+    const b = (this.lazyOp2 & mask) >>> 0;
+    const r = (this.lazyResult & mask) >>> 0;
+    switch (this.lazyKind) {
+      case Lazy.Add: return r < a ? 1 : 0;
+      case Lazy.Adc: return r <= a ? 1 : 0;
+      case Lazy.Sub: return a < b ? 1 : 0;
+      case Lazy.Sbb: return a <= b ? 1 : 0;
+      default: return 0;
+    }
+  }
+
+  private lazyOverflow(): number {
+    const a = this.lazyOp1, b = this.lazyOp2, r = this.lazyResult;
+    const sign = this.lazyWidth - 1;
+    switch (this.lazyKind) {
+      case Lazy.Add: case Lazy.Adc: return (((a ^ r) & (b ^ r)) >>> sign) & 1;
+      case Lazy.Sub: case Lazy.Sbb: return (((a ^ b) & (a ^ r)) >>> sign) & 1;
+      default: return 0;
+    }
+  }
+
+  getCF(): number { return this.lazyMask & CF ? this.lazyCarry() : this.flagBits & CF; }
+  getZF(): number {
+    if (!(this.lazyMask & ZF)) return (this.flagBits >> 6) & 1;
+    const w = this.lazyWidth;
+    return (w === 32 ? this.lazyResult : this.lazyResult & ((1 << w) - 1)) === 0 ? 1 : 0;
+  }
+  getSF(): number { return this.lazyMask & SF ? (this.lazyResult >>> (this.lazyWidth - 1)) & 1 : (this.flagBits >> 7) & 1; }
+  getOF(): number { return this.lazyMask & OF ? this.lazyOverflow() : (this.flagBits >> 11) & 1; }
+  getPF(): number {
+    if (!(this.lazyMask & PF)) return (this.flagBits >> 2) & 1;
+    let v = this.lazyResult & 0xff;
+    v ^= v >> 4;
+    v ^= v >> 2;
+    v ^= v >> 1;
+    return ~v & 1;
+  }
+  getAF(): number {
+    if (!(this.lazyMask & AF)) return (this.flagBits >> 4) & 1;
+    return this.lazyKind === Lazy.Logic ? 0 : ((this.lazyOp1 ^ this.lazyOp2 ^ this.lazyResult) >> 4) & 1;
+  }
+
+  /** EFLAGS with every lazy bit computed. */
+  getFlags(): number {
+    if (this.lazyMask === 0) return this.flagBits;
+    return (this.flagBits & ~ARITH_FLAGS) | this.getCF() | (this.getPF() << 2) | (this.getAF() << 4) | (this.getZF() << 6) | (this.getSF() << 7) | (this.getOF() << 11);
+  }
+
+  /** Replaces EFLAGS wholesale (reserved bit 1 set, bits 3, 5 and 15 clear). */
+  setFlags(value: number): void {
+    this.flagBits = (value & ~0x8028) | 0x2;
+    this.lazyMask = 0;
+  }
+
+  /** Makes every flag concrete, so an instruction can set some bits and keep the rest. */
+  materializeFlags(): void {
+    if (this.lazyMask !== 0) this.setFlags(this.getFlags());
+  }
+
+  /** Records an arithmetic result whose flags are computed only if someone asks. */
+  setLazy(kind: Lazy, op1: number, op2: number, result: number, width: number): void {
+    this.lazyKind = kind;
+    this.lazyOp1 = op1;
+    this.lazyOp2 = op2;
+    this.lazyResult = result;
+    this.lazyWidth = width;
+    this.lazyMask = ARITH_FLAGS;
+  }
+
+  /** INC and DEC: like ADD/SUB of 1, but CF keeps its value. */
+  setLazyKeepCarry(kind: Lazy, op1: number, result: number, width: number): void {
+    const cf = this.getCF();
+    this.flagBits = (this.flagBits & ~CF) | cf;
+    this.setLazy(kind, op1, 1, result, width);
+    this.lazyMask = ARITH_FLAGS & ~CF;
+  }
+
+  condition(code: number): boolean {
+    let r: number;
+    switch (code >> 1) {
+      case 0: r = this.getOF(); break;
+      case 1: r = this.getCF(); break;
+      case 2: r = this.getZF(); break;
+      case 3: r = this.getCF() | this.getZF(); break;
+      case 4: r = this.getSF(); break;
+      case 5: r = this.getPF(); break;
+      case 6: r = this.getSF() ^ this.getOF(); break;
+      default: r = this.getZF() | (this.getSF() ^ this.getOF()); break;
+    }
+    return (r !== 0) !== ((code & 1) !== 0);
+  }
+
+  get interruptsEnabled(): boolean {
+    return (this.flagBits & IF) !== 0;
+  }
+
+  // ---- faults -----------------------------------------------------------------------------------
+
+  /** Raises a guest exception: throws the preallocated fault, caught by run(). */
+  raise(vector: number, errorCode = -1): never {
+    this.fault.vector = vector;
+    this.fault.hasErrorCode = errorCode >= 0;
+    this.fault.errorCode = errorCode >= 0 ? errorCode : 0;
+    throw this.fault;
+  }
+
+  gp(errorCode = 0): never { return this.raise(Vector.GP, errorCode); }
+  ud(): never { return this.raise(Vector.UD); }
+
+  // ---- paging -----------------------------------------------------------------------------------
+
+  flushTlb(): void {
+    if (this.tlbFillCount > TLB_FILL_LIST) {
+      this.tlbRead.fill(0);
+      this.tlbWrite.fill(0);
+    } else {
+      for (let i = 0; i < this.tlbFillCount; i++) {
+        const page = this.tlbFilled[i]!;
+        this.tlbRead[page] = 0;
+        this.tlbWrite[page] = 0;
+      }
+    }
+    this.tlbFillCount = 0;
+    this.codePage = -1;
+  }
+
+  invalidatePage(linear: number): void {
+    const page = linear >>> 12;
+    this.tlbRead[page] = 0;
+    this.tlbWrite[page] = 0;
+    this.codePage = -1;
+  }
+
+  private noteFill(page: number): void {
+    if (this.tlbFillCount < TLB_FILL_LIST) this.tlbFilled[this.tlbFillCount] = page;
+    this.tlbFillCount++;
+  }
+
+  /**
+   * Walks the page tables for a linear address, sets accessed/dirty bits, fills the TLB and returns the
+   * physical address; raises #PF with CR2 and the error code when the access is not allowed.
+   */
+  private translateSlow(linear: number, write: boolean, user: boolean, fetch: boolean): number {
+    const pdeAddress = ((this.cr3 & ~0xfff) + ((linear >>> 22) << 2)) >>> 0;
+    const pde = this.physRead32(pdeAddress);
+    const fail = (present: boolean): never => {
+      this.cr2 = linear;
+      void fetch;
+      return this.raise(Vector.PF, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
+    };
+    if (!(pde & 1)) return fail(false);
+    let frame: number;
+    let allowedUser: boolean;
+    let allowedWrite: boolean;
+    let dirty: boolean;
+    if (pde & 0x80 && this.cr4 & CR4_PSE) {
+      allowedUser = (pde & 4) !== 0;
+      allowedWrite = (pde & 2) !== 0;
+      if ((user && !allowedUser) || (write && !this.writeAllowed(allowedWrite, user))) return fail(true);
+      const updated = pde | 0x20 | (write ? 0x40 : 0);
+      if (updated !== pde) this.physWrite32(pdeAddress, updated);
+      frame = ((pde & 0xffc00000) | (linear & 0x3ff000)) >>> 0;
+      dirty = (updated & 0x40) !== 0;
+    } else {
+      const pteAddress = ((pde & ~0xfff) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0;
+      const pte = this.physRead32(pteAddress);
+      if (!(pte & 1)) return fail(false);
+      allowedUser = (pde & pte & 4) !== 0;
+      allowedWrite = (pde & pte & 2) !== 0;
+      if ((user && !allowedUser) || (write && !this.writeAllowed(allowedWrite, user))) return fail(true);
+      if (!(pde & 0x20)) this.physWrite32(pdeAddress, pde | 0x20);
+      const updated = pte | 0x20 | (write ? 0x40 : 0);
+      if (updated !== pte) this.physWrite32(pteAddress, updated);
+      frame = (pte & ~0xfff) >>> 0;
+      dirty = (updated & 0x40) !== 0;
+    }
+    const page = linear >>> 12;
+    const entry = (frame | TLB_VALID | (allowedUser ? TLB_USER : 0)) | 0;
+    this.tlbRead[page] = entry;
+    // A write entry only once the dirty bit is set, so the first write through a clean entry walks again.
+    if (dirty && this.writeAllowed(allowedWrite, false)) this.tlbWrite[page] = allowedUser && allowedWrite ? entry : (frame | TLB_VALID) | 0;
+    else this.tlbWrite[page] = 0;
+    this.noteFill(page);
+    return (frame | (linear & 0xfff)) >>> 0;
+  }
+
+  private writeAllowed(writable: boolean, user: boolean): boolean {
+    return writable || (!user && (this.cr0 & CR0_WP) === 0);
+  }
+
+  /** Physical address of a linear one for a read (fetch when `fetch`), through the TLB. */
+  translateRead(linear: number, fetch = false): number {
+    if (!this.paging) return linear >>> 0;
+    const e = this.tlbRead[linear >>> 12]!;
+    const need = this.cpl === 3 ? TLB_VALID | TLB_USER : TLB_VALID;
+    if ((e & need) === need) return ((e & ~0xfff) | (linear & 0xfff)) >>> 0;
+    return this.translateSlow(linear, false, this.cpl === 3, fetch);
+  }
+
+  translateWrite(linear: number): number {
+    if (!this.paging) return linear >>> 0;
+    const e = this.tlbWrite[linear >>> 12]!;
+    const need = this.cpl === 3 ? TLB_VALID | TLB_USER : TLB_VALID;
+    if ((e & need) === need) return ((e & ~0xfff) | (linear & 0xfff)) >>> 0;
+    return this.translateSlow(linear, true, this.cpl === 3, false);
+  }
+
+  /** Supervisor-privilege translation for descriptor-table and TSS accesses made on the CPU's own behalf. */
+  private translateSystem(linear: number, write: boolean): number {
+    if (!this.paging) return linear >>> 0;
+    const saved = this.cpl;
+    this.cpl = 0;
+    try {
+      return write ? this.translateWrite(linear) : this.translateRead(linear);
+    } finally {
+      this.cpl = saved;
+    }
+  }
+
+  // ---- physical memory --------------------------------------------------------------------------
+
+  physRead8(pa: number): number {
+    return pa < this.ramSize ? this.ram[pa]! : this.io.mmioRead(pa, 1) & 0xff;
+  }
+  physRead16(pa: number): number {
+    if (pa + 1 < this.ramSize) return this.view.getUint16(pa, true);
+    return this.io.mmioRead(pa, 2) & 0xffff;
+  }
+  physRead32(pa: number): number {
+    if (pa + 3 < this.ramSize) return this.view.getInt32(pa, true);
+    return this.io.mmioRead(pa, 4) | 0;
+  }
+  physWrite8(pa: number, v: number): void {
+    if (pa < this.ramSize) this.ram[pa] = v;
+    else this.io.mmioWrite(pa, 1, v & 0xff);
+  }
+  physWrite16(pa: number, v: number): void {
+    if (pa + 1 < this.ramSize) this.view.setUint16(pa, v & 0xffff, true);
+    else this.io.mmioWrite(pa, 2, v & 0xffff);
+  }
+  physWrite32(pa: number, v: number): void {
+    if (pa + 3 < this.ramSize) this.view.setInt32(pa, v, true);
+    else this.io.mmioWrite(pa, 4, v | 0);
+  }
+
+  // ---- linear memory (paging, split accesses across pages) ---------------------------------------
+
+  readLinear8(linear: number): number {
+    return this.physRead8(this.translateRead(linear));
+  }
+  readLinear16(linear: number): number {
+    if ((linear & 0xfff) === 0xfff) return this.readLinear8(linear) | (this.readLinear8(linear + 1) << 8);
+    return this.physRead16(this.translateRead(linear));
+  }
+  readLinear32(linear: number): number {
+    if ((linear & 0xfff) > 0xffc) return this.readLinear16(linear) | (this.readLinear16(linear + 2) << 16);
+    return this.physRead32(this.translateRead(linear));
+  }
+  writeLinear8(linear: number, v: number): void {
+    this.physWrite8(this.translateWrite(linear), v);
+  }
+  writeLinear16(linear: number, v: number): void {
+    if ((linear & 0xfff) === 0xfff) {
+      // Translate both pages before writing either, so a fault leaves memory untouched.
+      const lo = this.translateWrite(linear);
+      const hi = this.translateWrite(linear + 1);
+      this.physWrite8(lo, v);
+      this.physWrite8(hi, v >> 8);
+      return;
+    }
+    this.physWrite16(this.translateWrite(linear), v);
+  }
+  writeLinear32(linear: number, v: number): void {
+    if ((linear & 0xfff) > 0xffc) {
+      // Both pages are translated (and may fault) before any byte is written.
+      const lo = this.translateWrite(linear);
+      const hi = this.translateWrite((linear + 3) | 0) - ((linear + 3) & 0xfff);
+      for (let i = 0; i < 4; i++) {
+        const offset = (linear & 0xfff) + i;
+        this.physWrite8(offset < 0x1000 ? lo + i : hi + offset - 0x1000, v >> (8 * i));
+      }
+      return;
+    }
+    this.physWrite32(this.translateWrite(linear), v);
+  }
+
+  /** Checks that a write to [linear, linear+size) would succeed, without writing (for read-modify-write sequences). */
+  probeWrite(linear: number, size: number): void {
+    this.translateWrite(linear);
+    if (((linear & 0xfff) + size) > 0x1000) this.translateWrite((linear + size - 1) | 0);
+  }
+
+  // FpuHost: linear-address access for the x87 unit.
+  readMem8(linear: number): number { return this.readLinear8(linear); }
+  readMem16(linear: number): number { return this.readLinear16(linear); }
+  readMem32(linear: number): number { return this.readLinear32(linear); }
+  writeMem8(linear: number, value: number): void { this.writeLinear8(linear, value); }
+  writeMem16(linear: number, value: number): void { this.writeLinear16(linear, value); }
+  writeMem32(linear: number, value: number): void { this.writeLinear32(linear, value); }
+  setAx(value: number): void { this.regs[0] = (this.regs[0]! & ~0xffff) | (value & 0xffff); }
+  eflags(): number { return this.getFlags(); }
+  setCompareFlags(zf: number, pf: number, cf: number): void {
+    this.materializeFlags();
+    this.flagBits = (this.flagBits & ~(ZF | PF | CF | OF | SF | AF)) | (zf << 6) | (pf << 2) | cf;
+  }
+  numericErrorNative(): boolean { return (this.cr0 & 0x20) !== 0; }
+
+  // ---- segmentation -----------------------------------------------------------------------------
+
+  get protectedMode(): boolean {
+    return (this.cr0 & CR0_PE) !== 0;
+  }
+
+  /** Linear address of seg:offset for an access of `size` bytes, with limit and rights checks. */
+  linear(seg: number, offset: number, size: number, write: boolean): number {
+    const flags = this.segFlags[seg]!;
+    if ((flags & SEG_FLAT) === 0 || write) {
+      if ((flags & SEG_FLAT) === 0 || !(flags & SEG_WRITABLE)) this.checkSegment(seg, offset, size, write);
+    }
+    return (this.segBase[seg]! + offset) | 0;
+  }
+
+  private checkSegment(seg: number, offset: number, size: number, write: boolean): void {
+    const flags = this.segFlags[seg]!;
+    const vector = seg === SS ? Vector.SS : Vector.GP;
+    if (!(flags & SEG_PRESENT)) this.raise(vector, 0);
+    if (this.protectedMode) {
+      if (write && (flags & (SEG_CODE | SEG_WRITABLE)) !== SEG_WRITABLE) this.raise(vector, 0);
+      if (!write && (flags & (SEG_CODE | SEG_READABLE)) === SEG_CODE) this.raise(vector, 0);
+    }
+    const last = (offset >>> 0) + size - 1;
+    const limit = this.segLimit[seg]! >>> 0;
+    if (flags & SEG_EXPAND_DOWN) {
+      const upper = flags & SEG_BIG ? 0xffffffff : 0xffff;
+      if ((offset >>> 0) <= limit || last > upper) this.raise(vector, 0);
+    } else if (last > limit) {
+      this.raise(vector, 0);
+    }
+  }
+
+  /** Real mode (and the hidden part after reset): base = selector * 16, limit 64 KiB. */
+  loadRealSegment(seg: number, selector: number): void {
+    this.segSelector[seg] = selector & 0xffff;
+    this.segBase[seg] = (selector & 0xffff) << 4;
+    if (seg === CS || !this.protectedMode) {
+      // Real mode keeps the cached limit and rights; after reset they are 64 KiB read/write.
+      if (this.segLimit[seg] === 0 && this.segFlags[seg] === 0) this.segLimit[seg] = 0xffff;
+      if (this.segFlags[seg] === 0) this.segFlags[seg] = SEG_PRESENT | SEG_WRITABLE | SEG_READABLE | (seg === CS ? SEG_CODE : 0);
+    }
+    this.segDpl[seg] = 0;
+    this.updateFlat(seg);
+  }
+
+  updateFlat(seg: number): void {
+    const f = this.segFlags[seg]!;
+    const flat = this.segBase[seg] === 0 && this.segLimit[seg] === -1 && (f & SEG_PRESENT) && !(f & SEG_EXPAND_DOWN) && (f & SEG_READABLE);
+    this.segFlags[seg] = flat ? f | SEG_FLAT : f & ~SEG_FLAT;
+  }
+
+  /** Reads the 8-byte descriptor for a selector from the GDT or LDT; #GP(selector) when outside the table. */
+  readDescriptor(selector: number, vector: number = Vector.GP): [number, number] {
+    const index = selector & ~7;
+    const [base, limit] = selector & 4 ? [this.ldtBase, this.ldtLimit] : [this.gdtBase, this.gdtLimit];
+    if ((selector & 4 && this.ldtSelector === 0) || index + 7 > (limit >>> 0)) this.raise(vector, selector & 0xfffc);
+    const lin = (base + index) | 0;
+    return [this.physRead32(this.translateSystem(lin, false)), this.physRead32(this.translateSystem((lin + 4) | 0, false))];
+  }
+
+  writeDescriptorHigh(selector: number, high: number): void {
+    const base = selector & 4 ? this.ldtBase : this.gdtBase;
+    this.physWrite32(this.translateSystem((base + (selector & ~7) + 4) | 0, true), high);
+  }
+
+  /** Loads a segment register's hidden part from a descriptor. */
+  setSegmentFromDescriptor(seg: number, selector: number, low: number, high: number): void {
+    const base = ((low >>> 16) | ((high & 0xff) << 16) | (high & 0xff000000)) | 0;
+    let limit = (low & 0xffff) | (high & 0xf0000);
+    if (high & 0x800000) limit = (limit << 12) | 0xfff;
+    const type = (high >> 8) & 0xf;
+    const code = (type & 8) !== 0;
+    let flags = SEG_PRESENT;
+    if (code) {
+      flags |= SEG_CODE;
+      if (type & 2) flags |= SEG_READABLE;
+      if (type & 4) flags |= SEG_CONFORMING;
+    } else {
+      flags |= SEG_READABLE;
+      if (type & 2) flags |= SEG_WRITABLE;
+      if (type & 4) flags |= SEG_EXPAND_DOWN;
+    }
+    if (high & 0x400000) flags |= SEG_BIG;
+    this.segSelector[seg] = selector & 0xffff;
+    this.segBase[seg] = base;
+    this.segLimit[seg] = limit;
+    this.segFlags[seg] = flags;
+    this.segDpl[seg] = (high >> 13) & 3;
+    this.updateFlat(seg);
+    if (seg === CS) this.codePage = -1;
+  }
+
+  /** MOV/POP to a data or stack segment register, with the protected-mode checks. */
+  loadSegment(seg: number, selector: number): void {
+    selector &= 0xffff;
+    if (!this.protectedMode || this.flagBits & VM) {
+      this.loadRealSegment(seg, selector);
+      return;
+    }
+    const rpl = selector & 3;
+    if ((selector & 0xfffc) === 0) {
+      if (seg === SS) this.gp(0);
+      // A null selector loads, and faults on use.
+      this.segSelector[seg] = selector;
+      this.segFlags[seg] = 0;
+      this.segBase[seg] = 0;
+      this.segLimit[seg] = 0;
+      return;
+    }
+    const [low, high] = this.readDescriptor(selector);
+    const type = (high >> 8) & 0x1f;
+    const dpl = (high >> 13) & 3;
+    const present = (high & 0x8000) !== 0;
+    if (seg === SS) {
+      // A writable data segment with RPL = DPL = CPL.
+      if ((type & 0x1a) !== 0x12 || rpl !== this.cpl || dpl !== this.cpl) this.gp(selector & 0xfffc);
+      if (!present) this.raise(Vector.SS, selector & 0xfffc);
+    } else {
+      const isData = (type & 0x18) === 0x10;
+      const readableCode = (type & 0x1a) === 0x1a;
+      if (!isData && !readableCode) this.gp(selector & 0xfffc);
+      const conforming = (type & 0x1c) === 0x1c;
+      if (!conforming && (rpl > dpl || this.cpl > dpl)) this.gp(selector & 0xfffc);
+      if (!present) this.raise(Vector.NP, selector & 0xfffc);
+    }
+    if (!(high & 0x100)) this.writeDescriptorHigh(selector, high | 0x100);
+    this.setSegmentFromDescriptor(seg, selector, low, high | 0x100);
+  }
+
+  get code32(): boolean {
+    return (this.segFlags[CS]! & SEG_BIG) !== 0;
+  }
+  get stack32(): boolean {
+    return (this.segFlags[SS]! & SEG_BIG) !== 0;
+  }
+
+  // ---- stack ------------------------------------------------------------------------------------
+
+  /** Pushes a 16- or 32-bit value; ESP changes only once the write succeeded. */
+  push(value: number, size: number): void {
+    const esp = this.regs[ESP]!;
+    if (this.stack32) {
+      const sp = (esp - size) | 0;
+      const lin = this.linear(SS, sp, size, true);
+      if (size === 4) this.writeLinear32(lin, value);
+      else this.writeLinear16(lin, value);
+      this.regs[ESP] = sp;
+    } else {
+      const sp = (esp - size) & 0xffff;
+      const lin = this.linear(SS, sp, size, true);
+      if (size === 4) this.writeLinear32(lin, value);
+      else this.writeLinear16(lin, value);
+      this.regs[ESP] = (esp & ~0xffff) | sp;
+    }
+  }
+
+  /** Reads the value `depth` bytes above the stack top without popping. */
+  peek(size: number, depth = 0): number {
+    const sp = this.stack32 ? (this.regs[ESP]! + depth) | 0 : (this.regs[ESP]! + depth) & 0xffff;
+    const lin = this.linear(SS, sp, size, false);
+    return size === 4 ? this.readLinear32(lin) : this.readLinear16(lin);
+  }
+
+  adjustStack(bytes: number): void {
+    if (this.stack32) this.regs[ESP] = (this.regs[ESP]! + bytes) | 0;
+    else this.regs[ESP] = (this.regs[ESP]! & ~0xffff) | ((this.regs[ESP]! + bytes) & 0xffff);
+  }
+
+  pop(size: number): number {
+    const v = this.peek(size);
+    this.adjustStack(size);
+    return v;
+  }
+
+  // ---- instruction fetch ------------------------------------------------------------------------
+
+  private codePage = -1;
+  private codePhysBase = 0;
+
+  fetchCode8(offset: number): number {
+    if (offset >= MAX_LENGTH + 1) return 0;
+    const eip = this.code32 ? (this.startEip + offset) >>> 0 : (this.startEip + offset) & 0xffff;
+    if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
+    const linear = (this.segBase[CS]! + eip) | 0;
+    const page = linear >>> 12;
+    if (page !== this.codePage) {
+      const pa = this.translateRead(linear, true);
+      this.codePage = page;
+      this.codePhysBase = pa - (linear & 0xfff);
+    }
+    return this.physRead8(this.codePhysBase + (linear & 0xfff));
+  }
+
+  // ---- control ----------------------------------------------------------------------------------
+
+  setCr0(value: number): void {
+    const old = this.cr0;
+    if ((value & CR0_PG) && !(value & CR0_PE)) this.gp(0);
+    this.cr0 = value | CR0_ET;
+    if ((old ^ this.cr0) & (CR0_PG | CR0_WP | CR0_PE)) this.flushTlb();
+    this.paging = (this.cr0 & CR0_PG) !== 0;
+  }
+
+  setCr3(value: number): void {
+    this.cr3 = value;
+    this.flushTlb();
+  }
+
+  setCr4(value: number): void {
+    this.cr4 = value;
+    this.flushTlb();
+  }
+
+  requestExit(): void {
+    this.exitRequested = true;
+  }
+
+  tsc(): number {
+    return this.tscOffset + this.instructions;
+  }
+
+  // ---- exceptions and interrupts ----------------------------------------------------------------
+
+  /** Delivers an interrupt or exception through the IVT (real mode) or the IDT (protected mode). */
+  deliver(vector: number, software: boolean, errorCode: number, hasErrorCode: boolean, returnEip: number): void {
+    if (!this.protectedMode) {
+      const entry = vector * 4;
+      if (entry + 3 > this.idtLimit) this.gp(0);
+      const offset = this.readLinear16((this.idtBase + entry) | 0);
+      const selector = this.readLinear16((this.idtBase + entry + 2) | 0);
+      this.push(this.getFlags() & 0xffff, 2);
+      this.push(this.segSelector[CS]!, 2);
+      this.push(returnEip & 0xffff, 2);
+      this.flagBits &= ~(IF | TF | AC | RF);
+      this.loadRealSegment(CS, selector);
+      this.codePage = -1;
+      this.eip = offset;
+      return;
+    }
+    const ext = software ? 0 : 1;
+    const index = vector * 8;
+    if (index + 7 > (this.idtLimit >>> 0)) this.gp(index | 2 | ext);
+    const lin = (this.idtBase + index) | 0;
+    const low = this.physRead32(this.translateSystem(lin, false));
+    const high = this.physRead32(this.translateSystem((lin + 4) | 0, false));
+    const type = (high >> 8) & 0x1f;
+    const gateDpl = (high >> 13) & 3;
+    if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07) this.gp(index | 2 | ext); // task gates are not supported
+    if (software && gateDpl < this.cpl) this.gp(index | 2);
+    if (!(high & 0x8000)) this.raise(Vector.NP, index | 2 | ext);
+    const gate32 = (type & 8) !== 0;
+    const selector = low >>> 16;
+    const offset = gate32 ? ((high & 0xffff0000) | (low & 0xffff)) : low & 0xffff;
+    if ((selector & 0xfffc) === 0) this.gp(ext);
+    const [cLow, cHigh] = this.readDescriptor(selector, Vector.GP);
+    const cType = (cHigh >> 8) & 0x1f;
+    const cDpl = (cHigh >> 13) & 3;
+    if ((cType & 0x18) !== 0x18 || cDpl > this.cpl) this.gp((selector & 0xfffc) | ext);
+    if (!(cHigh & 0x8000)) this.raise(Vector.NP, (selector & 0xfffc) | ext);
+    const flags = this.getFlags();
+    const size = gate32 ? 4 : 2;
+    const conforming = (cType & 4) !== 0;
+    if (!conforming && cDpl < this.cpl) {
+      // Inner privilege: switch to the stack the TSS names for the new ring.
+      const [ss, esp] = this.tssStack(cDpl);
+      const oldSs = this.segSelector[SS]!;
+      const oldEsp = this.regs[ESP]!;
+      const [sLow, sHigh] = this.readDescriptor(ss, Vector.TS);
+      if ((ss & 3) !== cDpl || ((sHigh >> 13) & 3) !== cDpl || ((sHigh >> 8) & 0x1a) !== 0x12) this.raise(Vector.TS, ss & 0xfffc);
+      if (!(sHigh & 0x8000)) this.raise(Vector.SS, ss & 0xfffc);
+      const savedCpl = this.cpl;
+      this.cpl = cDpl;
+      this.setSegmentFromDescriptor(SS, ss, sLow, sHigh);
+      this.regs[ESP] = esp;
+      try {
+        this.push(oldSs, size);
+        this.push(oldEsp, size);
+        this.push(flags, size);
+        this.push(this.segSelector[CS]!, size);
+        this.push(returnEip, size);
+        if (hasErrorCode) this.push(errorCode, size);
+      } catch (e) {
+        this.cpl = savedCpl;
+        throw e;
+      }
+    } else {
+      this.push(flags, size);
+      this.push(this.segSelector[CS]!, size);
+      this.push(returnEip, size);
+      if (hasErrorCode) this.push(errorCode, size);
+    }
+    const newCpl = conforming ? this.cpl : cDpl;
+    this.setSegmentFromDescriptor(CS, (selector & 0xfffc) | newCpl, cLow, cHigh);
+    this.cpl = newCpl;
+    this.eip = offset >>> 0;
+    this.flagBits &= ~(TF | NT | RF | VM);
+    if (!(type & 1)) this.flagBits &= ~IF;
+  }
+
+  /** SS:ESP for a ring from the current 32-bit (or 16-bit) TSS. */
+  tssStack(ring: number): [number, number] {
+    const big = this.trType === 0x9 || this.trType === 0xb;
+    const offset = big ? 4 + ring * 8 : 2 + ring * 4;
+    if (offset + (big ? 7 : 3) > (this.trLimit >>> 0)) this.raise(Vector.TS, this.trSelector & 0xfffc);
+    const lin = (this.trBase + offset) | 0;
+    if (big) return [this.physRead16(this.translateSystem((lin + 4) | 0, false)), this.physRead32(this.translateSystem(lin, false))];
+    return [this.physRead16(this.translateSystem((lin + 2) | 0, false)), this.physRead16(this.translateSystem(lin, false))];
+  }
+
+  /** Benign, contributory and page-fault classes decide whether a second fault is a double fault. */
+  private static contributory(vector: number): boolean {
+    return vector === 0 || (vector >= 10 && vector <= 13);
+  }
+
+  private deliverFault(): Exit | undefined {
+    const first = { vector: this.fault.vector, code: this.fault.errorCode, has: this.fault.hasErrorCode };
+    this.eip = this.startEip;
+    // Faults restart the instruction; #BP and #OF from INT3/INTO return after it (handled where raised).
+    try {
+      this.deliver(first.vector, false, first.code, first.has, this.startEip);
+      return undefined;
+    } catch (e) {
+      if (e !== this.fault) throw e;
+    }
+    const second = this.fault.vector;
+    const df = (Cpu.contributory(first.vector) && Cpu.contributory(second)) || (first.vector === Vector.PF && (Cpu.contributory(second) || second === Vector.PF));
+    if (first.vector === Vector.DF) return this.tripleFault('a fault while delivering #DF');
+    try {
+      if (df) this.deliver(Vector.DF, false, 0, true, this.startEip);
+      else this.deliver(second, false, this.fault.errorCode, this.fault.hasErrorCode, this.startEip);
+      return undefined;
+    } catch (e) {
+      if (e !== this.fault) throw e;
+      return this.tripleFault(`fault ${this.fault.vector} while delivering ${df ? '#DF' : `fault ${second}`} (first fault ${first.vector})`);
+    }
+  }
+
+  private tripleFault(reason: string): Exit {
+    const bytes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      try {
+        bytes.push(this.fetchCode8(i));
+      } catch {
+        break;
+      }
+    }
+    this.shutdownInfo = { reason: `triple fault: ${reason}`, eip: this.startEip >>> 0, bytes };
+    this.halted = true;
+    return Exit.Shutdown;
+  }
+
+  /** An external interrupt can be taken now. */
+  private interruptReady(): boolean {
+    return (this.flagBits & IF) !== 0 && !this.interruptShadow && this.interrupts !== undefined && this.interrupts.pending();
+  }
+
+  // ---- the run loop -----------------------------------------------------------------------------
+
+  /**
+   * Runs until an exit or until `budget` instructions retired. Guest faults are delivered to the guest
+   * here; nothing a guest does makes this throw.
+   */
+  run(budget: number): Exit {
+    const stop = this.instructions + budget;
+    this.exitRequested = false;
+    if (this.halted) {
+      if (this.shutdownInfo) return Exit.Shutdown;
+      if (!this.interruptReady()) return Exit.Hlt;
+      this.halted = false;
+    }
+    for (;;) {
+      try {
+        while (this.instructions < stop) {
+          if (this.interruptShadow) this.interruptShadow = false;
+          else if ((this.flagBits & IF) !== 0 && this.interrupts !== undefined && this.interrupts.pending()) {
+            const vector = this.interrupts.acknowledge();
+            this.startEip = this.eip;
+            this.deliver(vector, false, 0, false, this.eip);
+          }
+          if (this.exitRequested) {
+            this.exitRequested = false;
+            return Exit.Requested;
+          }
+          this.startEip = this.eip;
+          const entry = decode(this, this.code32, this.insn);
+          const exit = execute(this, this.insn, entry);
+          this.instructions++;
+          if (exit !== Exit.Budget) return exit;
+        }
+        return Exit.Budget;
+      } catch (e) {
+        if (e !== this.fault) throw e;
+        this.instructions++;
+        const exit = this.deliverFault();
+        if (exit !== undefined) return exit;
+      }
+    }
+  }
+
+  /**
+   * Executes exactly one instruction without delivering a fault: returns the fault's vector (EIP stays
+   * at the instruction, as the processor reports it) or -1. For the single-instruction tests.
+   */
+  step(): number {
+    this.startEip = this.eip;
+    try {
+      execute(this, this.insn, decode(this, this.code32, this.insn));
+      this.instructions++;
+      return -1;
+    } catch (e) {
+      if (e !== this.fault) throw e;
+      this.eip = this.startEip;
+      return this.fault.vector;
+    }
+  }
+
+  /** Flags as the interpreter's helpers need them, exported for tests and the debugger. */
+  static readonly FLAG = { CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, ID } as const;
+  static readonly SEGMENT = { ES, CS, SS, DS, FS, GS } as const;
+}

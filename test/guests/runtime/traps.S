@@ -1,0 +1,47 @@
+/* Exception stubs 0-31 and the system-call vector 0x80: each pushes a zero where the CPU pushes no
+   error code, then its vector, so trap_dispatch always sees the same frame. */
+        .text
+.macro stub vector
+trap_stub_\vector:
+        .if !(\vector == 8 || (\vector >= 10 && \vector <= 14) || \vector == 17)
+        pushl $0
+        .endif
+        pushl $\vector
+        jmp trap_common
+.endm
+
+        .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,128
+        stub \v
+        .endr
+
+trap_common:
+        pusha
+        push %ds
+        push %es
+        push %fs
+        push %gs
+        mov $0x10, %ax
+        mov %ax, %ds
+        mov %ax, %es
+        push %esp
+        call trap_dispatch
+        add $4, %esp
+        pop %gs
+        pop %fs
+        pop %es
+        pop %ds
+        popa
+        add $8, %esp
+        iret
+
+        .section .rodata
+        .globl trap_stubs
+        .align 4
+trap_stubs:
+        .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        .long trap_stub_\v
+        .endr
+        .globl trap_stub_syscall
+        .set trap_stub_syscall, trap_stub_128
+
+        .section .note.GNU-stack, "", @progbits
