@@ -66,6 +66,8 @@ export interface OpEntry {
   noReal: boolean;
   byteOp: boolean;
   text: string;
+  /** The interpreter's handler, filled in by the interpreter when it loads (keeps this table free of it). */
+  handler: (...args: never[]) => number;
 }
 
 const TABLE = `
@@ -361,7 +363,14 @@ ff/6 PUSH Ev Push U
 0f08 INVD - Invd P
 0f09 WBINVD - Wbinvd P
 0f0b UD2 - Ud
-0f1f/0 NOP Ev Nop U
+0f18 NOP Ev Nop U
+0f19 NOP Ev Nop U
+0f1a NOP Ev Nop U
+0f1b NOP Ev Nop U
+0f1c NOP Ev Nop U
+0f1d NOP Ev Nop U
+0f1e NOP Ev Nop U
+0f1f NOP Ev Nop U
 0f20 MOV Rd,Cd MovFromCr P
 0f21 MOV Rd,Dd MovFromDr P
 0f22 MOV Cd,Rd MovToCr P
@@ -465,6 +474,9 @@ function parse(line: string): OpEntry[] {
     // The destination decides: OUT DX,AL and OUT Ib,AL say so with the 8 flag.
     byteOp: flags.has('8') || (operands[0] !== undefined && operands[0].size === 1 && (operands[0].kind === Kind.Rm || operands[0].kind === Kind.Reg || operands[0].kind === Kind.OpReg || operands[0].kind === Kind.Fixed || operands[0].kind === Kind.Moffs)),
     text: line.trim(),
+    handler: () => {
+      throw new Error(`opcode table: ${line.trim()} has no handler`);
+    },
   };
   if (op === Op.Alu) base.sub = ALU_NAMES.indexOf(mnemonic);
   if (op === Op.Shift) base.sub = SHIFT_NAMES.indexOf(mnemonic);

@@ -1,0 +1,97 @@
+import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
+import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
+import { Uart16550 } from '../devices/uart16550.js';
+import type { ImageFile } from '../loader/elf.js';
+import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
+import { GuestMemory } from '../memory/guest-memory.js';
+import { Cpu, SEG_BIG, SEG_CODE, SEG_PRESENT, SEG_READABLE, SEG_WRITABLE } from '../x86/cpu.js';
+import { CR0_PE, CS, EAX, EBX, Exit } from '../x86/state.js';
+import type { X87Factory } from '../x86/x87.js';
+
+export const COM1 = 0x3f8;
+
+export interface MachineOptions {
+  /** Guest RAM in bytes (a multiple of 4096). */
+  memoryBytes: number;
+  /** Every byte the guest sends to COM1 or the 0xe9 debug console. */
+  serial?: (byte: number) => void;
+  /** The x87 unit; without one, x87 instructions raise #UD (no FPU present). */
+  fpu?: X87Factory;
+}
+
+/** Why `Machine.run` returned. */
+export type Stop =
+  | { kind: 'exit'; code: number }
+  | { kind: 'shutdown'; reason: string; eip: number; bytes: number[] }
+  | { kind: 'halted' }
+  | { kind: 'budget' };
+
+/**
+ * The smallest PC that runs the multiboot guests of the CPU's test ladder: RAM, COM1, QEMU's
+ * isa-debug-exit and 0xe9 console, on one port bus. The PC-platform work adds the interrupt
+ * controllers, timers and the rest around the same buses.
+ */
+export class Machine {
+  readonly memory: GuestMemory;
+  readonly ports: IoBus = portBus();
+  readonly mmio: IoBus = mmioBus();
+  readonly cpu: Cpu;
+  readonly com1: Uart16550;
+  private exitCode: number | undefined;
+
+  constructor(options: MachineOptions) {
+    this.memory = new GuestMemory(options.memoryBytes);
+    const serial = options.serial ?? (() => {});
+    this.com1 = new Uart16550('com1', { output: serial });
+    this.ports.register(COM1, 8, this.com1);
+    this.ports.register(DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, new DebugExit((code) => {
+      this.exitCode = code;
+      this.cpu.requestExit();
+    }));
+    this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(serial));
+    this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu);
+  }
+
+  /** Loads a multiboot image and puts the CPU in the state the multiboot specification promises. */
+  bootMultiboot(image: ImageFile, commandLine?: string): MultibootBoot {
+    const boot = loadMultiboot(image, this.memory, commandLine === undefined ? {} : { cmdline: commandLine });
+    const cpu = this.cpu;
+    cpu.reset();
+    cpu.setCr0(cpu.cr0 | CR0_PE);
+    // QEMU's multiboot loader leaves CS = 0x10 and the data segments = 0x18 (flat, 4 GiB).
+    for (let seg = 0; seg < 6; seg++) {
+      const code = seg === CS;
+      cpu.segSelector[seg] = code ? 0x10 : 0x18;
+      cpu.segBase[seg] = 0;
+      cpu.segLimit[seg] = -1;
+      cpu.segFlags[seg] = SEG_PRESENT | SEG_READABLE | SEG_BIG | (code ? SEG_CODE : SEG_WRITABLE);
+      cpu.segDpl[seg] = 0;
+      cpu.updateFlat(seg);
+    }
+    cpu.cpl = 0;
+    cpu.gdtBase = 0;
+    cpu.gdtLimit = 0;
+    cpu.setFlags(boot.eflags);
+    cpu.regs[EAX] = boot.eax;
+    cpu.regs[EBX] = boot.ebx;
+    cpu.eip = boot.eip >>> 0;
+    return boot;
+  }
+
+  /** Runs until the guest exits, stops for good, or `budget` instructions retired. */
+  run(budget: number): Stop {
+    const cpu = this.cpu;
+    const end = cpu.instructions + budget;
+    while (cpu.instructions < end) {
+      const exit = cpu.run(Math.min(1_000_000, end - cpu.instructions));
+      if (this.exitCode !== undefined) return { kind: 'exit', code: this.exitCode };
+      if (exit === Exit.Shutdown) {
+        const info = cpu.shutdownInfo!;
+        return { kind: 'shutdown', reason: info.reason, eip: info.eip, bytes: info.bytes };
+      }
+      // Nothing can interrupt this machine yet (no timers, no interrupt controller): a halt is final.
+      if (exit === Exit.Hlt) return { kind: 'halted' };
+    }
+    return { kind: 'budget' };
+  }
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../hypervisor/vm/machine.js';
+import type { X87Factory } from '../../hypervisor/x86/x87.js';
+import { guestImages, guestToolchainProblem } from '../support/guest-build.js';
+import { qemuProblem, runUnderQemu } from '../support/qemu.js';
+
+/** The x87 unit, when hypervisor/x86/fpu.ts provides one. */
+async function fpuFactory(): Promise<X87Factory | undefined> {
+  try {
+    const mod = (await import('../../hypervisor/x86/fpu.js')) as unknown as { Fpu?: new (host: never) => never };
+    return mod.Fpu ? (host) => new mod.Fpu!(host as never) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function runUnderPvrt(path: string, fpu: X87Factory | undefined) {
+  const bytes: number[] = [];
+  const machine = new Machine({ memoryBytes: 32 << 20, serial: (b) => bytes.push(b), ...(fpu ? { fpu } : {}) });
+  machine.bootMultiboot({ name: path, bytes: readFileSync(path) });
+  const stop = machine.run(200_000_000);
+  return { serial: Buffer.from(bytes).toString('latin1'), stop, instructions: machine.cpu.instructions };
+}
+
+const toolchain = guestToolchainProblem();
+const qemu = qemuProblem();
+const skip = toolchain ?? qemu;
+if (skip) console.warn(`SKIPPED: pvrt against QEMU: ${skip}`);
+
+describe.skipIf(skip !== null)('guests under pvrt print what they print under QEMU', async () => {
+  const fpu = await fpuFactory();
+  for (const { name, path } of skip === null ? guestImages() : []) {
+    it(`${name}: same serial output and exit code`, async () => {
+      const reference = await runUnderQemu(path, { timeoutMs: 20_000 });
+      const ours = runUnderPvrt(path, fpu);
+      const exitCode = ours.stop.kind === 'exit' ? ours.stop.code : undefined;
+      console.log(`${name}: ${ours.instructions} instructions under pvrt, stop ${JSON.stringify(ours.stop)}`);
+      expect(ours.serial).toBe(reference.serial);
+      expect(exitCode).toBe(reference.exitCode);
+    });
+  }
+});
