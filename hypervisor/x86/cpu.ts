@@ -650,7 +650,8 @@ export class Cpu implements CodeSource, FpuHost {
 
   fetchCode8(offset: number): number {
     if (offset >= MAX_LENGTH + 1) return 0;
-    const eip = this.code32 ? (this.startEip + offset) >>> 0 : (this.startEip + offset) & 0xffff;
+    // The full EIP is checked against the limit: 16-bit code past its 64 KiB segment faults rather than wrapping.
+    const eip = (this.startEip + offset) >>> 0;
     if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
     const linear = (this.segBase[CS]! + eip) | 0;
     const page = linear >>> 12;
