@@ -110,6 +110,14 @@ export class Cpu implements CodeSource, FpuHost {
   private tlbFillCount = 0;
   paging = false;
 
+  /**
+   * Decoded instructions cached per physical page, at [offset * 2 + (32-bit code ? 1 : 0)]. A write to a
+   * page that holds cached code drops the page's cache (self-modifying code, loaders). Writes made by
+   * other vCPUs or by devices straight into GuestMemory are not seen here: see invalidateCode.
+   */
+  private readonly codeCache: (Instruction[] | undefined)[];
+  private readonly codePages: Uint8Array;
+
   readonly mem: GuestMemory;
   private readonly ramSize: number;
   private readonly ram: Uint8Array;
@@ -122,6 +130,8 @@ export class Cpu implements CodeSource, FpuHost {
     this.ram = memory.u8;
     this.ramSize = memory.size;
     this.view = new DataView(memory.buffer);
+    this.codeCache = new Array<Instruction[] | undefined>(memory.size >>> 12).fill(undefined);
+    this.codePages = new Uint8Array(memory.size >>> 12);
     this.io = io;
     this.fpu = fpu?.(this);
     this.reset();
@@ -153,6 +163,7 @@ export class Cpu implements CodeSource, FpuHost {
     this.interruptShadow = false;
     this.paging = false;
     this.flushTlb();
+    this.invalidateAllCode();
     this.fpu?.reset();
   }
 
@@ -394,16 +405,81 @@ export class Cpu implements CodeSource, FpuHost {
     return this.io.mmioRead(pa, 4) | 0;
   }
   physWrite8(pa: number, v: number): void {
-    if (pa < this.ramSize) this.ram[pa] = v;
-    else this.io.mmioWrite(pa, 1, v & 0xff);
+    if (pa < this.ramSize) {
+      if (this.codePages[pa >>> 12] !== 0) this.invalidateCode(pa >>> 12);
+      this.ram[pa] = v;
+    } else this.io.mmioWrite(pa, 1, v & 0xff);
   }
   physWrite16(pa: number, v: number): void {
-    if (pa + 1 < this.ramSize) this.view.setUint16(pa, v & 0xffff, true);
-    else this.io.mmioWrite(pa, 2, v & 0xffff);
+    if (pa + 1 < this.ramSize) {
+      if (this.codePages[pa >>> 12] !== 0 || this.codePages[(pa + 1) >>> 12] !== 0) this.invalidateCode(pa >>> 12, (pa + 1) >>> 12);
+      this.view.setUint16(pa, v & 0xffff, true);
+    } else this.io.mmioWrite(pa, 2, v & 0xffff);
   }
   physWrite32(pa: number, v: number): void {
-    if (pa + 3 < this.ramSize) this.view.setInt32(pa, v, true);
-    else this.io.mmioWrite(pa, 4, v | 0);
+    if (pa + 3 < this.ramSize) {
+      if (this.codePages[pa >>> 12] !== 0 || this.codePages[(pa + 3) >>> 12] !== 0) this.invalidateCode(pa >>> 12, (pa + 3) >>> 12);
+      this.view.setInt32(pa, v, true);
+    } else this.io.mmioWrite(pa, 4, v | 0);
+  }
+
+  /**
+   * Forgets decoded instructions of physical pages [first, last]. The CPU calls it for its own writes;
+   * whoever else writes guest code (a loader, a DMA-capable device, another vCPU) calls it too.
+   */
+  invalidateCode(first: number, last = first): void {
+    for (let page = first; page <= last; page++) {
+      if (page < this.codePages.length && this.codePages[page] !== 0) {
+        this.codePages[page] = 0;
+        this.codeCache[page] = undefined;
+      }
+    }
+  }
+
+  /** Forgets every decoded instruction (after loading an image into RAM behind the CPU's back). */
+  invalidateAllCode(): void {
+    this.codePages.fill(0);
+    this.codeCache.fill(undefined);
+  }
+
+  /**
+   * The decoded instruction at CS:EIP, from the cache when possible. Instructions that cross a page, or
+   * that come from outside RAM, are decoded every time into the scratch Instruction.
+   */
+  private fetchInstruction(): Instruction {
+    const eip = this.startEip;
+    const code32 = this.code32;
+    const linear = (this.segBase[CS]! + eip) | 0;
+    const page = linear >>> 12;
+    if (page !== this.codePage) {
+      if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
+      const pa = this.translateRead(linear, true);
+      this.codePage = page;
+      this.codePhysBase = pa - (linear & 0xfff);
+    }
+    const pa = this.codePhysBase + (linear & 0xfff);
+    if (pa + MAX_LENGTH >= this.ramSize) {
+      decode(this, code32, this.insn);
+      return this.insn;
+    }
+    const frame = pa >>> 12;
+    let cache = this.codeCache[frame];
+    const slot = ((pa & 0xfff) << 1) | (code32 ? 1 : 0);
+    let insn = cache?.[slot];
+    if (insn === undefined) {
+      insn = new Instruction();
+      decode(this, code32, insn);
+      if ((pa & 0xfff) + insn.length > 0x1000 || insn.tooLong) return insn; // crosses a page: not cached
+      if (cache === undefined) {
+        cache = new Array<Instruction>(0x2000);
+        this.codeCache[frame] = cache;
+        this.codePages[frame] = 1;
+      }
+      cache[slot] = insn;
+    }
+    // A cached instruction still respects the current CS limit (flat segments skip the check).
+    if (this.segLimit[CS] !== -1 && eip + insn.length - 1 > (this.segLimit[CS]! >>> 0)) this.gp(0);
+    return insn;
   }
 
   // ---- linear memory (paging, split accesses across pages) ---------------------------------------
@@ -854,8 +930,8 @@ export class Cpu implements CodeSource, FpuHost {
             return Exit.Requested;
           }
           this.startEip = this.eip;
-          const entry = decode(this, this.code32, this.insn);
-          const exit = execute(this, this.insn, entry);
+          const insn = this.fetchInstruction();
+          const exit = execute(this, insn, insn.entry);
           this.instructions++;
           if (exit !== Exit.Budget) return exit;
         }
