@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../toolchain/src/paths.js';
 
-export const GUESTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../guests');
+// From the package root, so the same code works from source and from the dist/ bundle.
+export const GUESTS_DIR = join(packageRoot(), 'test', 'guests');
 export const RUNTIME_DIR = join(GUESTS_DIR, 'runtime');
 /** The guests of the "against QEMU" ladder, in the order they are worth trying. */
 export const GUEST_NAMES = ['arith64', 'float', 'switch', 'setjmp', 'realmode', 'paging', 'usermode'] as const;

@@ -1,0 +1,9 @@
+/** The hypervisor's public API. */
+export { GuestMemory } from './memory/guest-memory.js';
+export { Cpu, GuestFault } from './x86/cpu.js';
+export { Fpu } from './x86/fpu.js';
+export { Exit } from './x86/state.js';
+export type { CpuIo, InterruptSource } from './x86/io.js';
+export { Machine, type MachineOptions, type Stop } from './vm/machine.js';
+export { loadMultiboot } from './loader/multiboot.js';
+export { loadElf, ImageError, type ImageFile } from './loader/elf.js';
