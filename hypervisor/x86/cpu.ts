@@ -860,26 +860,38 @@ export class Cpu implements CodeSource, FpuHost {
     return vector === 0 || (vector >= 10 && vector <= 13);
   }
 
+  /**
+   * Delivers the fault in this.fault. A fault raised while delivering it is delivered instead, or
+   * escalates to #DF when both are contributory or a page fault meets a contributory fault or another
+   * page fault (Intel SDM table 6-5); a fault while delivering #DF is a triple fault.
+   */
   private deliverFault(): Exit | undefined {
-    const first = { vector: this.fault.vector, code: this.fault.errorCode, has: this.fault.hasErrorCode };
     this.eip = this.startEip;
-    // Faults restart the instruction; #BP and #OF from INT3/INTO return after it (handled where raised).
-    try {
-      this.deliver(first.vector, false, first.code, first.has, this.startEip);
-      return undefined;
-    } catch (e) {
-      if (e !== this.fault) throw e;
-    }
-    const second = this.fault.vector;
-    const df = (Cpu.contributory(first.vector) && Cpu.contributory(second)) || (first.vector === Vector.PF && (Cpu.contributory(second) || second === Vector.PF));
-    if (first.vector === Vector.DF) return this.tripleFault('a fault while delivering #DF');
-    try {
-      if (df) this.deliver(Vector.DF, false, 0, true, this.startEip);
-      else this.deliver(second, false, this.fault.errorCode, this.fault.hasErrorCode, this.startEip);
-      return undefined;
-    } catch (e) {
-      if (e !== this.fault) throw e;
-      return this.tripleFault(`fault ${this.fault.vector} while delivering ${df ? '#DF' : `fault ${second}`} (first fault ${first.vector})`);
+    let vector = this.fault.vector;
+    let code = this.fault.errorCode;
+    let hasCode = this.fault.hasErrorCode;
+    const chain: number[] = [];
+    for (;;) {
+      chain.push(vector);
+      try {
+        this.deliver(vector, false, code, hasCode, this.startEip);
+        return undefined;
+      } catch (e) {
+        if (e !== this.fault) throw e;
+      }
+      const next = this.fault.vector;
+      if (vector === Vector.DF) return this.tripleFault(`fault ${next} while delivering #DF (faults: ${chain.join(', ')})`);
+      const escalate = (Cpu.contributory(vector) && Cpu.contributory(next)) || (vector === Vector.PF && (Cpu.contributory(next) || next === Vector.PF));
+      if (escalate) {
+        vector = Vector.DF;
+        code = 0;
+        hasCode = true;
+      } else {
+        vector = next;
+        code = this.fault.errorCode;
+        hasCode = this.fault.hasErrorCode;
+      }
+      if (chain.length > 8) return this.tripleFault(`faults kept arising while delivering (${chain.join(', ')})`);
     }
   }
 
