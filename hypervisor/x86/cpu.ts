@@ -295,14 +295,14 @@ export class Cpu implements CodeSource, FpuHost {
       }
     }
     this.tlbFillCount = 0;
-    this.codePage = -1;
+    this.codePage = this.fetchPage = -1;
   }
 
   invalidatePage(linear: number): void {
     const page = linear >>> 12;
     this.tlbRead[page] = 0;
     this.tlbWrite[page] = 0;
-    this.codePage = -1;
+    this.codePage = this.fetchPage = -1;
   }
 
   private noteFill(page: number): void {
@@ -432,6 +432,7 @@ export class Cpu implements CodeSource, FpuHost {
       if (page < this.codePages.length && this.codePages[page] !== 0) {
         this.codePages[page] = 0;
         this.codeCache[page] = undefined;
+        if (page === this.codeFrame) this.codeFrameCache = undefined;
       }
     }
   }
@@ -440,44 +441,65 @@ export class Cpu implements CodeSource, FpuHost {
   invalidateAllCode(): void {
     this.codePages.fill(0);
     this.codeCache.fill(undefined);
+    this.codeFrameCache = undefined;
+  }
+
+  /** The decode cache of the physical page CS:EIP is in (undefined until something there is cached). */
+  private codeFrameCache: Instruction[] | undefined = undefined;
+  /** That physical page's number, or -1 when the code page lies outside RAM. */
+  private codeFrame = -1;
+
+  /** Follows EIP into another linear page: translates it (may fault) and picks that page's decode cache. */
+  private enterCodePage(linear: number, eip: number): void {
+    if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
+    const pa = this.translateRead(linear, true);
+    this.codePage = linear >>> 12;
+    this.codePhysBase = pa - (linear & 0xfff);
+    const frame = pa >>> 12;
+    this.codeFrame = pa + 0x1000 <= this.ramSize ? frame : -1;
+    this.codeFrameCache = this.codeFrame >= 0 ? this.codeCache[frame] : undefined;
   }
 
   /**
-   * The decoded instruction at CS:EIP, from the cache when possible. Instructions that cross a page, or
-   * that come from outside RAM, are decoded every time into the scratch Instruction.
+   * The decoded instruction at CS:EIP, from the page's decode cache when possible. Instructions that
+   * cross a page, or lie outside RAM, are decoded every time into the scratch Instruction.
    */
   private fetchInstruction(): Instruction {
     const eip = this.startEip;
-    const code32 = this.code32;
     const linear = (this.segBase[CS]! + eip) | 0;
-    const page = linear >>> 12;
-    if (page !== this.codePage) {
-      if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
-      const pa = this.translateRead(linear, true);
-      this.codePage = page;
-      this.codePhysBase = pa - (linear & 0xfff);
+    if (linear >>> 12 !== this.codePage) this.enterCodePage(linear, eip);
+    const cache = this.codeFrameCache;
+    if (cache !== undefined) {
+      const insn = cache[((linear & 0xfff) << 1) | (this.segFlags[CS]! & SEG_BIG ? 1 : 0)];
+      if (insn !== undefined) {
+        // A cached instruction still respects the current CS limit (flat segments skip the check).
+        if (this.segLimit[CS] !== -1 && eip + insn.length - 1 > (this.segLimit[CS]! >>> 0)) this.gp(0);
+        return insn;
+      }
     }
-    const pa = this.codePhysBase + (linear & 0xfff);
-    if (pa + MAX_LENGTH >= this.ramSize) {
+    return this.decodeAndCache(linear, eip);
+  }
+
+  private decodeAndCache(linear: number, eip: number): Instruction {
+    const code32 = this.code32;
+    const frame = this.codeFrame;
+    if (frame < 0) {
       decode(this, code32, this.insn);
       return this.insn;
     }
-    const frame = pa >>> 12;
+    const insn = new Instruction();
+    decode(this, code32, insn);
+    const offset = linear & 0xfff;
+    if (offset + insn.length > 0x1000 || insn.tooLong) return insn; // crosses a page: not cached
     let cache = this.codeCache[frame];
-    const slot = ((pa & 0xfff) << 1) | (code32 ? 1 : 0);
-    let insn = cache?.[slot];
-    if (insn === undefined) {
-      insn = new Instruction();
-      decode(this, code32, insn);
-      if ((pa & 0xfff) + insn.length > 0x1000 || insn.tooLong) return insn; // crosses a page: not cached
-      if (cache === undefined) {
-        cache = new Array<Instruction>(0x2000);
-        this.codeCache[frame] = cache;
-        this.codePages[frame] = 1;
-      }
-      cache[slot] = insn;
+    if (cache === undefined) {
+      cache = new Array<Instruction>(0x2000);
+      this.codeCache[frame] = cache;
+      this.codePages[frame] = 1;
+      this.codeFrameCache = cache;
     }
-    // A cached instruction still respects the current CS limit (flat segments skip the check).
+    this.codeFrameCache = cache;
+    cache[(offset << 1) | (code32 ? 1 : 0)] = insn;
     if (this.segLimit[CS] !== -1 && eip + insn.length - 1 > (this.segLimit[CS]! >>> 0)) this.gp(0);
     return insn;
   }
@@ -634,7 +656,7 @@ export class Cpu implements CodeSource, FpuHost {
     this.segFlags[seg] = flags;
     this.segDpl[seg] = (high >> 13) & 3;
     this.updateFlat(seg);
-    if (seg === CS) this.codePage = -1;
+    if (seg === CS) this.codePage = this.fetchPage = -1;
   }
 
   /** MOV/POP to a data or stack segment register, with the protected-mode checks. */
@@ -723,6 +745,8 @@ export class Cpu implements CodeSource, FpuHost {
 
   private codePage = -1;
   private codePhysBase = 0;
+  private fetchPage = -1;
+  private fetchPhysBase = 0;
 
   fetchCode8(offset: number): number {
     if (offset >= MAX_LENGTH + 1) return 0;
@@ -731,12 +755,13 @@ export class Cpu implements CodeSource, FpuHost {
     if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
     const linear = (this.segBase[CS]! + eip) | 0;
     const page = linear >>> 12;
-    if (page !== this.codePage) {
+    // Its own page fields: the decoder may reach into the next page without moving fetchInstruction's.
+    if (page !== this.fetchPage) {
       const pa = this.translateRead(linear, true);
-      this.codePage = page;
-      this.codePhysBase = pa - (linear & 0xfff);
+      this.fetchPage = page;
+      this.fetchPhysBase = pa - (linear & 0xfff);
     }
-    return this.physRead8(this.codePhysBase + (linear & 0xfff));
+    return this.physRead8(this.fetchPhysBase + (linear & 0xfff));
   }
 
   // ---- control ----------------------------------------------------------------------------------
@@ -781,7 +806,7 @@ export class Cpu implements CodeSource, FpuHost {
       this.push(returnEip & 0xffff, 2);
       this.flagBits &= ~(IF | TF | AC | RF);
       this.loadRealSegment(CS, selector);
-      this.codePage = -1;
+      this.codePage = this.fetchPage = -1;
       this.eip = offset;
       return;
     }
@@ -943,7 +968,7 @@ export class Cpu implements CodeSource, FpuHost {
           }
           this.startEip = this.eip;
           const insn = this.fetchInstruction();
-          const exit = execute(this, insn, insn.entry);
+          const exit = execute(this, insn);
           this.instructions++;
           if (exit !== Exit.Budget) return exit;
         }
@@ -964,7 +989,8 @@ export class Cpu implements CodeSource, FpuHost {
   step(): number {
     this.startEip = this.eip;
     try {
-      execute(this, this.insn, decode(this, this.code32, this.insn));
+      decode(this, this.code32, this.insn);
+      execute(this, this.insn);
       this.instructions++;
       return -1;
     } catch (e) {

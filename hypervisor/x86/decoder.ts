@@ -42,6 +42,20 @@ export class Instruction {
   length = 0;
   /** True when the bytes ran past 15 (#GP). */
   tooLong = false;
+  /** The code segment's default size this was decoded for (the next EIP wraps at 64 KiB when false). */
+  code32 = false;
+  /** Checks execute must make before running it (Check bits); 0 for most instructions. */
+  checks = 0;
+  /** The interpreter's handler for the entry, set by the CPU (kept here so dispatch reads one field). */
+  handler: (...args: never[]) => number = () => 0;
+}
+
+/** What must be checked before an instruction runs; computed once, at decode. */
+export const enum Check {
+  Invalid = 1,
+  LockInvalid = 2,
+  Privileged = 4,
+  NotInRealMode = 8,
 }
 
 const DS = 3;
@@ -137,6 +151,11 @@ export function decode(src: CodeSource, default32: boolean, insn: Instruction): 
   if (pos > MAX_LENGTH) return tooLong(insn, pos);
   insn.length = pos;
   insn.entry = entry;
+  insn.code32 = default32;
+  insn.checks = entry === undefined
+    ? Check.Invalid
+    : (insn.lock && (!entry.lockable || !insn.memory) ? Check.LockInvalid : 0) | (entry.privileged ? Check.Privileged : 0) | (entry.noReal ? Check.NotInRealMode : 0);
+  if (entry !== undefined) insn.handler = entry.handler;
   return entry;
 }
 
@@ -144,6 +163,7 @@ function tooLong(insn: Instruction, pos: number): undefined {
   insn.length = pos;
   insn.tooLong = true;
   insn.entry = undefined;
+  insn.checks = Check.Invalid;
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { Lazy, SEG_BIG, SEG_CODE, SEG_CONFORMING, SEG_FLAT, type Cpu } from './cpu.js';
-import { Rep, type Instruction } from './decoder.js';
+import { Check, Rep, type Instruction } from './decoder.js';
 import { ENTRIES, Kind, Op, type OpEntry } from './opcodes.js';
 import {
   AC, AF, CF, CR0_EM, CR0_MP, CR0_PE, CR0_TS, CR4_SUPPORTED, CR4_TSD, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, Exit, ID, IF, IOPL,
@@ -1905,17 +1905,24 @@ const HANDLERS: Handler[] = (() => {
   return table;
 })();
 
-/** Executes one decoded instruction. Returns Exit.Budget to go on, or the reason to leave the run loop. */
-export function execute(cpu: Cpu, insn: Instruction, entry: OpEntry | undefined): Exit {
-  if (entry === undefined) {
+/** The checks most instructions do not need, made when the decoder flagged them. */
+function checkBeforeExecute(cpu: Cpu, insn: Instruction): void {
+  const checks = insn.checks;
+  if (checks & Check.Invalid) {
     if (insn.tooLong) cpu.gp(0);
     cpu.ud();
   }
-  if (insn.lock && (!entry.lockable || !insn.memory)) cpu.ud();
-  if (entry.privileged && cpu.protectedMode && cpu.cpl !== 0) cpu.gp(0);
-  if (entry.noReal && !cpu.protectedMode) cpu.ud();
-  cpu.eip = nextEip(cpu, insn);
-  return (entry.handler as Handler)(cpu, insn, entry);
+  if (checks & Check.LockInvalid) cpu.ud();
+  if (checks & Check.Privileged && cpu.protectedMode && cpu.cpl !== 0) cpu.gp(0);
+  if (checks & Check.NotInRealMode && !cpu.protectedMode) cpu.ud();
+}
+
+/** Executes one decoded instruction. Returns Exit.Budget to go on, or the reason to leave the run loop. */
+export function execute(cpu: Cpu, insn: Instruction): Exit {
+  if (insn.checks !== 0) checkBeforeExecute(cpu, insn);
+  const next = cpu.startEip + insn.length;
+  cpu.eip = insn.code32 ? next >>> 0 : next & 0xffff;
+  return (insn.handler as Handler)(cpu, insn, insn.entry!);
 }
 
 /** Gives every table entry its handler, once, so dispatch is one indirect call. */
