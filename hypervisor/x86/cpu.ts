@@ -314,12 +314,12 @@ export class Cpu implements CodeSource, FpuHost {
    * Walks the page tables for a linear address, sets accessed/dirty bits, fills the TLB and returns the
    * physical address; raises #PF with CR2 and the error code when the access is not allowed.
    */
-  private translateSlow(linear: number, write: boolean, user: boolean, fetch: boolean): number {
+  private translateSlow(linear: number, write: boolean, user: boolean): number {
     const pdeAddress = ((this.cr3 & ~0xfff) + ((linear >>> 22) << 2)) >>> 0;
     const pde = this.physRead32(pdeAddress);
+    // Without NX (no PAE), instruction fetches fault with the same error code bits as reads.
     const fail = (present: boolean): never => {
       this.cr2 = linear;
-      void fetch;
       return this.raise(Vector.PF, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
     };
     if (!(pde & 1)) return fail(false);
@@ -363,12 +363,12 @@ export class Cpu implements CodeSource, FpuHost {
   }
 
   /** Physical address of a linear one for a read (fetch when `fetch`), through the TLB. */
-  translateRead(linear: number, fetch = false): number {
+  translateRead(linear: number): number {
     if (!this.paging) return linear >>> 0;
     const e = this.tlbRead[linear >>> 12]!;
     const need = this.cpl === 3 ? TLB_VALID | TLB_USER : TLB_VALID;
     if ((e & need) === need) return ((e & ~0xfff) | (linear & 0xfff)) >>> 0;
-    return this.translateSlow(linear, false, this.cpl === 3, fetch);
+    return this.translateSlow(linear, false, this.cpl === 3);
   }
 
   translateWrite(linear: number): number {
@@ -376,7 +376,7 @@ export class Cpu implements CodeSource, FpuHost {
     const e = this.tlbWrite[linear >>> 12]!;
     const need = this.cpl === 3 ? TLB_VALID | TLB_USER : TLB_VALID;
     if ((e & need) === need) return ((e & ~0xfff) | (linear & 0xfff)) >>> 0;
-    return this.translateSlow(linear, true, this.cpl === 3, false);
+    return this.translateSlow(linear, true, this.cpl === 3);
   }
 
   /** Supervisor-privilege translation for descriptor-table and TSS accesses made on the CPU's own behalf. */
@@ -452,7 +452,7 @@ export class Cpu implements CodeSource, FpuHost {
   /** Follows EIP into another linear page: translates it (may fault) and picks that page's decode cache. */
   private enterCodePage(linear: number, eip: number): void {
     if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
-    const pa = this.translateRead(linear, true);
+    const pa = this.translateRead(linear);
     this.codePage = linear >>> 12;
     this.codePhysBase = pa - (linear & 0xfff);
     const frame = pa >>> 12;
@@ -757,7 +757,7 @@ export class Cpu implements CodeSource, FpuHost {
     const page = linear >>> 12;
     // Its own page fields: the decoder may reach into the next page without moving fetchInstruction's.
     if (page !== this.fetchPage) {
-      const pa = this.translateRead(linear, true);
+      const pa = this.translateRead(linear);
       this.fetchPage = page;
       this.fetchPhysBase = pa - (linear & 0xfff);
     }

@@ -31,7 +31,6 @@ function descriptor(memory: GuestMemory, index: number, base: number, limit: num
 function setUp(mode: Mode): { cpu: Cpu; memory: GuestMemory; reset: () => void } {
   const memory = new GuestMemory(0x200000);
   const cpu = new Cpu(memory);
-  const tables = memory.readBytes(0, 0x10000);
   // GDT: null, code32 (8), data32 (0x10), code16 (0x18), data16 (0x20), user code (0x2b), user data (0x33), TSS (0x38).
   descriptor(memory, 1, 0, 0xfffff, 0x9a, 0xc);
   descriptor(memory, 2, 0, 0xfffff, 0x92, 0xc);
@@ -53,7 +52,6 @@ function setUp(mode: Mode): { cpu: Cpu; memory: GuestMemory; reset: () => void }
   for (let i = 0; i < 1024; i++) memory.write32(PAGE_TABLE + i * 4, (i << 12) | 7);
   memory.write32(PAGE_DIRECTORY, PAGE_TABLE | 7);
   const snapshot = memory.readBytes(0, 0x10000);
-  void tables;
 
   const reset = () => {
     memory.writeBytes(0, snapshot);
