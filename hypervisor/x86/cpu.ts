@@ -7,6 +7,7 @@ import {
   AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, DF, DS, ES, ESP, Exit, FS, GS, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
 } from './state.js';
 import type { X87, X87Factory } from './x87.js';
+import { compileBlock, HOT, MAX_BLOCK, translatable, type Block } from './translator.js';
 
 /**
  * A guest-visible exception in flight. One preallocated object is thrown and caught inside the run loop,
@@ -117,6 +118,14 @@ export class Cpu implements CodeSource, FpuHost {
    */
   private readonly codeCache: (Instruction[] | undefined)[];
   private readonly codePages: Uint8Array;
+  /** Compiled blocks of flat 32-bit code per physical page, by offset, and how often each offset ran. */
+  private readonly blocks: ((Block | undefined)[] | undefined)[];
+  private readonly heat: (Uint8Array | undefined)[];
+  private runningBlock: Block | undefined = undefined;
+  /** Translate hot code into JavaScript (true) or interpret every instruction (false). */
+  translate = true;
+  /** Blocks compiled so far (for statistics and tests). */
+  blocksCompiled = 0;
 
   readonly mem: GuestMemory;
   private readonly ramSize: number;
@@ -132,6 +141,8 @@ export class Cpu implements CodeSource, FpuHost {
     this.view = new DataView(memory.buffer);
     this.codeCache = new Array<Instruction[] | undefined>(memory.size >>> 12).fill(undefined);
     this.codePages = new Uint8Array(memory.size >>> 12);
+    this.blocks = new Array<(Block | undefined)[] | undefined>(memory.size >>> 12).fill(undefined);
+    this.heat = new Array<Uint8Array | undefined>(memory.size >>> 12).fill(undefined);
     this.io = io;
     this.fpu = fpu?.(this);
     this.reset();
@@ -432,6 +443,8 @@ export class Cpu implements CodeSource, FpuHost {
       if (page < this.codePages.length && this.codePages[page] !== 0) {
         this.codePages[page] = 0;
         this.codeCache[page] = undefined;
+        this.blocks[page] = undefined;
+        this.heat[page] = undefined;
         if (page === this.codeFrame) this.codeFrameCache = undefined;
       }
     }
@@ -441,6 +454,8 @@ export class Cpu implements CodeSource, FpuHost {
   invalidateAllCode(): void {
     this.codePages.fill(0);
     this.codeCache.fill(undefined);
+    this.blocks.fill(undefined);
+    this.heat.fill(undefined);
     this.codeFrameCache = undefined;
   }
 
@@ -478,6 +493,49 @@ export class Cpu implements CodeSource, FpuHost {
       }
     }
     return this.decodeAndCache(linear, eip);
+  }
+
+  /**
+   * The compiled block starting at CS:EIP (flat 32-bit code), compiling it once the address is hot;
+   * undefined when the interpreter should run the next instruction instead.
+   */
+  private blockAt(): Block | undefined {
+    const eip = this.startEip;
+    if (eip >>> 12 !== this.codePage) this.enterCodePage(eip, eip);
+    const frame = this.codeFrame;
+    if (frame < 0) return undefined;
+    const offset = eip & 0xfff;
+    const existing = this.blocks[frame]?.[offset];
+    if (existing !== undefined) return existing;
+    let heat = this.heat[frame];
+    if (heat === undefined) heat = this.heat[frame] = new Uint8Array(0x1000);
+    if (++heat[offset]! < HOT) return undefined;
+    heat[offset] = 0;
+    const instructions: Instruction[] = [];
+    const eips: number[] = [];
+    let at = eip;
+    try {
+      while (instructions.length < MAX_BLOCK && at >>> 12 === eip >>> 12) {
+        this.startEip = at;
+        const insn = this.fetchInstruction();
+        if ((at & 0xfff) + insn.length > 0x1000) break;
+        const kind = translatable(insn);
+        if (kind === 'no') break;
+        instructions.push(insn);
+        eips.push(at | 0);
+        if (kind === 'end') break;
+        at = (at + insn.length) | 0;
+      }
+    } catch (e) {
+      if (e !== this.fault) throw e; // a fault while looking ahead just ends the block
+    }
+    this.startEip = eip;
+    if (instructions.length === 0 || this.codeFrame !== frame) return undefined;
+    const block = compileBlock(instructions, eips);
+    this.blocksCompiled++;
+    (this.blocks[frame] ??= new Array<Block | undefined>(0x1000))[offset] = block;
+    this.codePages[frame] = 1;
+    return block;
   }
 
   private decodeAndCache(linear: number, eip: number): Instruction {
@@ -967,6 +1025,18 @@ export class Cpu implements CodeSource, FpuHost {
             return Exit.Requested;
           }
           this.startEip = this.eip;
+          if (this.translate && (this.segFlags[CS]! & (SEG_FLAT | SEG_BIG)) === (SEG_FLAT | SEG_BIG)) {
+            const block = this.blockAt();
+            // A block runs whole: only when it fits the budget, so budgets (and the virtual clock) stay exact.
+            if (block !== undefined && this.instructions + block.count <= stop) {
+              this.runningBlock = block;
+              const exit = block.run(this);
+              this.runningBlock = undefined;
+              this.instructions += block.count;
+              if (exit !== Exit.Budget) return exit;
+              continue;
+            }
+          }
           const insn = this.fetchInstruction();
           const exit = execute(this, insn);
           this.instructions++;
@@ -975,6 +1045,11 @@ export class Cpu implements CodeSource, FpuHost {
         return Exit.Budget;
       } catch (e) {
         if (e !== this.fault) throw e;
+        if (this.runningBlock !== undefined) {
+          // Count the block's instructions that completed before the faulting one.
+          this.instructions += this.runningBlock.eips.indexOf(this.startEip | 0);
+          this.runningBlock = undefined;
+        }
         this.instructions++;
         const exit = this.deliverFault();
         if (exit !== undefined) return exit;

@@ -110,7 +110,7 @@ function atomicCas(cpu: Cpu, pa: number, size: number, expected: number, replace
 // ---- arithmetic ---------------------------------------------------------------------------------
 
 /** Computes an ALU operation (ADD..CMP), sets the flags lazily and returns the masked result. */
-function alu(cpu: Cpu, op: number, a: number, b: number, size: number): number {
+export function alu(cpu: Cpu, op: number, a: number, b: number, size: number): number {
   const width = size * 8;
   let r: number;
   switch (op) {
@@ -182,7 +182,7 @@ function setSzp(cpu: Cpu, v: number, size: number): void {
   cpu.flagBits = (cpu.flagBits & ~(SF | ZF | PF)) | (((v >>> (width - 1)) & 1) << 7) | ((v & m) === 0 ? ZF : 0) | (parity(v) << 2);
 }
 
-function shift(cpu: Cpu, op: number, a: number, count: number, size: number): number {
+export function shift(cpu: Cpu, op: number, a: number, count: number, size: number): number {
   const width = size * 8;
   const m = maskOf(size);
   count &= 0x1f;
