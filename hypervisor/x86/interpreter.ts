@@ -192,20 +192,20 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
   let r: number;
   let cf: number;
   let of: number;
-  const msb = (v: number) => (v >>> (width - 1)) & 1;
+  const top = width - 1;
   switch (op) {
     case 0: { // ROL
       const n = count % width;
       r = n === 0 ? a : ((a << n) | (a >>> (width - n))) & m;
       cf = r & 1;
-      of = msb(r) ^ cf;
+      of = ((r >>> top) & 1) ^ cf;
       cpu.flagBits = (cpu.flagBits & ~(CF | OF)) | cf | (of << 11);
       return r;
     }
     case 1: { // ROR
       const n = count % width;
       r = n === 0 ? a : ((a >>> n) | (a << (width - n))) & m;
-      cf = msb(r);
+      cf = ((r >>> top) & 1);
       of = cf ^ ((r >>> (width - 2)) & 1);
       cpu.flagBits = (cpu.flagBits & ~(CF | OF)) | cf | (of << 11);
       return r;
@@ -215,11 +215,11 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       r = a;
       cf = cpu.flagBits & CF;
       for (let i = 0; i < n; i++) {
-        const out = msb(r);
+        const out = ((r >>> top) & 1);
         r = ((r << 1) | cf) & m;
         cf = out;
       }
-      of = msb(r) ^ cf;
+      of = ((r >>> top) & 1) ^ cf;
       cpu.flagBits = (cpu.flagBits & ~(CF | OF)) | cf | (of << 11);
       return r;
     }
@@ -233,7 +233,7 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
         cf = out;
       }
       // For a count of 1 this is the documented MSB(DEST) XOR CF; the host extends it to every count.
-      of = msb(r) ^ ((r >>> (width - 2)) & 1);
+      of = ((r >>> top) & 1) ^ ((r >>> (width - 2)) & 1);
       cpu.flagBits = (cpu.flagBits & ~(CF | OF)) | cf | (of << 11);
       return r;
     }
@@ -241,13 +241,13 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       r = count < 32 ? (a << count) & m : 0;
       cf = count <= width ? (a >>> (width - count)) & 1 : 0;
       if (count === width && width === 32) cf = a & 1;
-      of = msb(r) ^ cf;
+      of = ((r >>> top) & 1) ^ cf;
       break;
     }
     case 5: { // SHR
       r = a >>> count;
       cf = (a >>> (count - 1)) & 1;
-      of = count === 1 ? msb(a) : 0; // undefined past 1; the host clears it
+      of = count === 1 ? ((a >>> top) & 1) : 0; // undefined past 1; the host clears it
       if (count > width) cf = 0;
       break;
     }
@@ -259,7 +259,7 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       break;
     }
   }
-  cpu.flagBits = (cpu.flagBits & ~(CF | OF | SF | ZF | PF | AF)) | cf | (of << 11) | (msb(r) << 7) | (r === 0 ? ZF : 0) | (parity(r) << 2) | AF;
+  cpu.flagBits = (cpu.flagBits & ~(CF | OF | SF | ZF | PF | AF)) | cf | (of << 11) | (((r >>> top) & 1) << 7) | (r === 0 ? ZF : 0) | (parity(r) << 2) | AF;
   return r;
 }
 

@@ -57,10 +57,59 @@ function address(insn: Instruction): string {
 
 const segmentOf = (insn: Instruction): number => (insn.segment >= 0 ? insn.segment : insn.defaultSegment);
 
+const read8 = (reg: number): string => (reg < 4 ? `(r[${reg}] & 0xff)` : `((r[${reg - 4}] >> 8) & 0xff)`);
+const write8 = (reg: number, value: string): string =>
+  reg < 4 ? `r[${reg}] = (r[${reg}] & ~0xff) | ((${value}) & 0xff);` : `r[${reg - 4}] = (r[${reg - 4}] & ~0xff00) | (((${value}) & 0xff) << 8);`;
+
+/** Specialized code for the common byte forms (ALU, TEST, MOV, SETcc), or undefined. */
+function specializeByte(insn: Instruction): { code: string; faults: boolean; branch: boolean } | undefined {
+  const entry = insn.entry!;
+  const ops = entry.operands;
+  const mem = insn.memory;
+  const seg = segmentOf(insn);
+  const linear = (write: boolean) => `cpu.linear(${seg}, ${address(insn)}, 1, ${write})`;
+  const rm = mem ? `cpu.readLinear8(${linear(false)})` : read8(insn.rm);
+  switch (entry.op) {
+    case Op.Alu: {
+      const sub = entry.sub;
+      const [d, s] = [ops[0]!.kind, ops[1]!.kind];
+      const src = s === Kind.Reg ? read8(insn.reg) : s === Kind.Rm ? rm : String(insn.immediate & 0xff);
+      if (d === Kind.Rm && mem) {
+        if (sub === 7) return { code: `alu(cpu, 7, ${rm}, ${src}, 1);`, faults: true, branch: false };
+        return { code: `{ const l = ${linear(true)}; cpu.writeLinear8(l, alu(cpu, ${sub}, cpu.readLinear8(l), ${src}, 1)); }`, faults: true, branch: false };
+      }
+      const dst = d === Kind.Fixed ? 0 : d === Kind.Reg ? insn.reg : insn.rm;
+      const code = sub === 7 ? `alu(cpu, 7, ${read8(dst)}, ${src}, 1);` : write8(dst, `alu(cpu, ${sub}, ${read8(dst)}, ${src}, 1)`);
+      return { code, faults: mem, branch: false };
+    }
+    case Op.Test: {
+      const a = ops[0]!.kind === Kind.Fixed ? read8(0) : rm;
+      const b = ops[1]!.kind === Kind.Reg ? read8(insn.reg) : String(insn.immediate & 0xff);
+      return { code: `{ const a = ${a}; const b = ${b}; cpu.setLazy(${Lazy.Logic}, a, b, a & b, 8); }`, faults: mem, branch: false };
+    }
+    case Op.Mov: {
+      const [d, s] = [ops[0]!.kind, ops[1]!.kind];
+      if (d === Kind.OpReg) return { code: write8(insn.opcode & 7, String(insn.immediate & 0xff)), faults: false, branch: false };
+      if (d === Kind.Reg && s === Kind.Rm) return { code: write8(insn.reg, rm), faults: mem, branch: false };
+      const value = s === Kind.Reg ? read8(insn.reg) : s === Kind.Imm ? String(insn.immediate & 0xff) : undefined;
+      if (d !== Kind.Rm || value === undefined) return undefined;
+      return mem ? { code: `cpu.writeLinear8(${linear(true)}, ${value});`, faults: true, branch: false } : { code: write8(insn.rm, value), faults: false, branch: false };
+    }
+    case Op.Setcc: {
+      const value = `(cpu.condition(${entry.sub}) ? 1 : 0)`;
+      return mem ? { code: `cpu.writeLinear8(${linear(true)}, ${value});`, faults: true, branch: false } : { code: write8(insn.rm, value), faults: false, branch: false };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** Specialized code for the common 32-bit forms, or undefined to call the interpreter. */
 function specialize(insn: Instruction, next: number): { code: string; faults: boolean; branch: boolean } | undefined {
   const entry = insn.entry!;
-  if (!insn.o32 || !insn.a32 || insn.lock || entry.byteOp) return undefined;
+  if (!insn.a32 || insn.lock) return undefined;
+  if (entry.byteOp || entry.op === Op.Setcc) return specializeByte(insn);
+  if (!insn.o32) return undefined;
   const op = entry.op;
   const ops = entry.operands;
   const mem = insn.memory;

@@ -51,7 +51,26 @@ function program(rand: () => number): Uint8Array {
   const imm32 = () => { const v = (rand() * 2 ** 32) >>> 0; return [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24]; };
   // Memory operands use [ebx + disp8]; EBX points into the data area and is never a destination here.
   const memDisp = () => [0x40 | 3, Math.floor(rand() * 64)];
+  // Byte destinations avoid BL and BH (they would move the memory base in EBX).
+  const byteDst = () => [0, 1, 2, 4, 5, 6][Math.floor(rand() * 6)]!;
   for (let i = 0; i < 12; i++) {
+    if (rand() < 0.3) {
+      const alu = Math.floor(rand() * 8) << 3;
+      const b = Math.floor(rand() * 7);
+      const d = byteDst();
+      const s8 = reg();
+      const m = memDisp();
+      switch (b) {
+        case 0: pieces.push([0x00 | alu, 0xc0 | (s8 << 3) | d]); break; // ALU r/m8, r8
+        case 1: pieces.push([0x80, 0xc0 | alu | d, Math.floor(rand() * 256)]); break; // ALU r/m8, imm8
+        case 2: pieces.push([0x00 | alu, (s8 << 3) | m[0]!, m[1]!]); break; // ALU [ebx+d8], r8
+        case 3: pieces.push([0xb0 + d, Math.floor(rand() * 256)]); break; // mov r8, imm8
+        case 4: pieces.push([0x84, 0xc0 | (s8 << 3) | d]); break; // test r/m8, r8
+        case 5: pieces.push([0x0f, 0x90 + Math.floor(rand() * 16), 0xc0 | d]); break; // setcc r8
+        default: pieces.push([0x8a, (d << 3) | m[0]!, m[1]!]); break; // mov r8, [ebx+d8]
+      }
+      continue;
+    }
     const pick = Math.floor(rand() * 16);
     const d = notEsp();
     const s = reg();
