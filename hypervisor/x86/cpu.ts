@@ -7,7 +7,7 @@ import {
   AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, DF, DS, ES, ESP, Exit, FS, GS, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
 } from './state.js';
 import type { X87, X87Factory } from './x87.js';
-import { compileBlock, HOT, MAX_BLOCK, translatable, type Block } from './translator.js';
+import { compileBlock, HOT, MAX_BLOCK, MAX_ITERATIONS, translatable, type Block } from './translator.js';
 
 /**
  * A guest-visible exception in flight. One preallocated object is thrown and caught inside the run loop,
@@ -126,6 +126,8 @@ export class Cpu implements CodeSource, FpuHost {
   translate = true;
   /** Blocks compiled so far (for statistics and tests). */
   blocksCompiled = 0;
+  /** The pass a looping block is in (set by the block), to count instructions exactly. */
+  blockIterations = 0;
 
   readonly mem: GuestMemory;
   private readonly ramSize: number;
@@ -1029,10 +1031,11 @@ export class Cpu implements CodeSource, FpuHost {
             const block = this.blockAt();
             // A block runs whole: only when it fits the budget, so budgets (and the virtual clock) stay exact.
             if (block !== undefined && this.instructions + block.count <= stop) {
+              const iterations = block.loops ? Math.min(MAX_ITERATIONS, Math.floor((stop - this.instructions) / block.count)) : 1;
               this.runningBlock = block;
-              const exit = block.run(this);
+              const exit = block.run(this, iterations);
               this.runningBlock = undefined;
-              this.instructions += block.count;
+              this.instructions += block.count * this.blockIterations;
               if (exit !== Exit.Budget) return exit;
               continue;
             }
@@ -1046,8 +1049,8 @@ export class Cpu implements CodeSource, FpuHost {
       } catch (e) {
         if (e !== this.fault) throw e;
         if (this.runningBlock !== undefined) {
-          // Count the block's instructions that completed before the faulting one.
-          this.instructions += this.runningBlock.eips.indexOf(this.startEip | 0);
+          // Count the block's instructions that completed before the faulting one, earlier passes included.
+          this.instructions += this.runningBlock.count * (this.blockIterations - 1) + this.runningBlock.eips.indexOf(this.startEip | 0);
           this.runningBlock = undefined;
         }
         this.instructions++;

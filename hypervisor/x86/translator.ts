@@ -15,11 +15,20 @@ import { Exit } from './state.js';
  */
 
 export interface Block {
-  run: (cpu: Cpu) => Exit;
+  /**
+   * Runs the block. A block whose closing branch returns to its own start loops inside, up to
+   * `iterations` times; each pass stores its number in cpu.blockIterations first.
+   */
+  run: (cpu: Cpu, iterations: number) => Exit;
   /** Start EIPs of the block's instructions, to count those completed when one faults. */
   eips: Int32Array;
   count: number;
+  /** True when the block loops on itself. */
+  loops: boolean;
 }
+
+/** The most passes a looping block makes per call, which bounds how long interrupts wait. */
+export const MAX_ITERATIONS = 4096;
 
 /** Operations that never change how the next instruction is fetched or whether interrupts may come. */
 const STRAIGHT = new Set<Op>([
@@ -62,7 +71,7 @@ const write8 = (reg: number, value: string): string =>
   reg < 4 ? `r[${reg}] = (r[${reg}] & ~0xff) | ((${value}) & 0xff);` : `r[${reg - 4}] = (r[${reg - 4}] & ~0xff00) | (((${value}) & 0xff) << 8);`;
 
 /** Specialized code for the common byte forms (ALU, TEST, MOV, SETcc), or undefined. */
-function specializeByte(insn: Instruction): { code: string; faults: boolean; branch: boolean } | undefined {
+function specializeByte(insn: Instruction): Specialized | undefined {
   const entry = insn.entry!;
   const ops = entry.operands;
   const mem = insn.memory;
@@ -105,7 +114,26 @@ function specializeByte(insn: Instruction): { code: string; faults: boolean; bra
 }
 
 /** Specialized code for the common 32-bit forms, or undefined to call the interpreter. */
-function specialize(insn: Instruction, next: number): { code: string; faults: boolean; branch: boolean } | undefined {
+interface Specialized {
+  code: string;
+  faults: boolean;
+  branch: boolean;
+  /** After this code, fa and fb hold the operands of a SUB-like or logic result in fv, for a following Jcc. */
+  fused?: 'sub' | 'logic' | undefined;
+}
+
+/** A Jcc condition evaluated straight from the operands of the instruction before it, or undefined. */
+function fusedCondition(code: number, fused: 'sub' | 'logic'): string | undefined {
+  const tests: Record<'sub' | 'logic', (string | undefined)[]> = {
+    // O, B, E, BE, S, P, L, LE (the odd codes negate)
+    sub: [undefined, '(fa >>> 0) < (fb >>> 0)', 'fa === fb', '(fa >>> 0) <= (fb >>> 0)', 'fv < 0', undefined, 'fa < fb', 'fa <= fb'],
+    logic: ['false', 'false', 'fv === 0', 'fv === 0', 'fv < 0', undefined, 'fv < 0', 'fv <= 0'],
+  };
+  const test = tests[fused][code >> 1];
+  return test === undefined ? undefined : code & 1 ? `!(${test})` : `(${test})`;
+}
+
+function specialize(insn: Instruction, next: number): Specialized | undefined {
   const entry = insn.entry!;
   if (!insn.a32 || insn.lock) return undefined;
   if (entry.byteOp || entry.op === Op.Setcc) return specializeByte(insn);
@@ -130,7 +158,22 @@ function specialize(insn: Instruction, next: number): { code: string; faults: bo
         };
       }
       const dst = d === Kind.Fixed ? 'r[0]' : d === Kind.Reg ? `r[${insn.reg}]` : `r[${insn.rm}]`;
-      return { code: sub === 7 ? `alu(cpu, 7, ${dst}, ${src}, 4);` : `${dst} = alu(cpu, ${sub}, ${dst}, ${src}, 4);`, faults: mem, branch: false };
+      // ADD, SUB, CMP and the logic operations inline; fa and fb keep the operands for a following Jcc.
+      const inline: Record<number, [string, Lazy, 'sub' | 'logic' | undefined]> = {
+        0: ['(fa + fb) | 0', Lazy.Add, undefined],
+        1: ['fa | fb', Lazy.Logic, 'logic'],
+        4: ['fa & fb', Lazy.Logic, 'logic'],
+        5: ['(fa - fb) | 0', Lazy.Sub, 'sub'],
+        6: ['fa ^ fb', Lazy.Logic, 'logic'],
+        7: ['(fa - fb) | 0', Lazy.Sub, 'sub'],
+      };
+      const form = inline[sub];
+      if (form) {
+        const [result, kind, fused] = form;
+        const store = sub === 7 ? '' : ` ${dst} = fv;`;
+        return { code: `fa = ${dst}; fb = ${src}; fv = ${result}; cpu.setLazy(${kind}, fa, fb, fv, 32);${store}`, faults: mem, branch: false, fused };
+      }
+      return { code: `${dst} = alu(cpu, ${sub}, ${dst}, ${src}, 4);`, faults: mem, branch: false };
     }
     case Op.Mov: {
       const [d, s] = [ops[0]!.kind, ops[1]!.kind];
@@ -156,7 +199,7 @@ function specialize(insn: Instruction, next: number): { code: string; faults: bo
       if (mem) return undefined;
       const a = ops[0]!.kind === Kind.Fixed ? 'r[0]' : `r[${insn.rm}]`;
       const b = ops[1]!.kind === Kind.Reg ? `r[${insn.reg}]` : String(insn.immediate | 0);
-      return { code: `{ const a = ${a}; const b = ${b}; cpu.setLazy(${Lazy.Logic}, a, b, a & b, 32); }`, faults: false, branch: false };
+      return { code: `fa = ${a}; fb = ${b}; fv = fa & fb; cpu.setLazy(${Lazy.Logic}, fa, fb, fv, 32);`, faults: false, branch: false, fused: 'logic' };
     }
     case Op.Shift: {
       if (mem || ops[1]!.kind === Kind.Fixed) return undefined;
@@ -200,24 +243,41 @@ function specialize(insn: Instruction, next: number): { code: string; faults: bo
  */
 export function compileBlock(instructions: readonly Instruction[], eips: readonly number[]): Block {
   const lines: string[] = [];
+  const lastInsn = instructions[instructions.length - 1]!;
+  const lastNext = (eips[eips.length - 1]! + lastInsn.length) | 0;
+  const lastOp = lastInsn.entry!.op;
+  // A closing JMP or Jcc back to the block's own start turns the block into a loop.
+  const loops = (lastOp === Op.Jcc || lastOp === Op.Jmp) && ((lastNext + lastInsn.immediate) >>> 0) === (eips[0]! >>> 0);
+  let fused: 'sub' | 'logic' | undefined;
   instructions.forEach((insn, k) => {
     const start = eips[k]!;
     const next = (start + insn.length) | 0;
-    const special = specialize(insn, next);
     const last = k === instructions.length - 1;
+    const condition = (code: number) => (fused && fusedCondition(code, fused)) || `cpu.condition(${code})`;
+    if (last && loops) {
+      const again = `if (n < iterations) continue; cpu.eip = ${eips[0]! >>> 0}; return ${Exit.Budget};`;
+      lines.push(lastOp === Op.Jmp ? again : `if (${condition(insn.entry!.sub)}) { ${again} } cpu.eip = ${next >>> 0}; return ${Exit.Budget};`);
+      return;
+    }
+    if (last && lastOp === Op.Jcc && insn.o32) {
+      lines.push(`cpu.eip = ${condition(insn.entry!.sub)} ? ${(next + insn.immediate) >>> 0} : ${next >>> 0}; return ${Exit.Budget};`);
+      return;
+    }
+    const special = specialize(insn, next);
+    fused = special?.fused;
     if (special) {
       if (special.faults) lines.push(`cpu.startEip = ${start >>> 0};`);
       lines.push(special.code);
       if (last && !special.branch) lines.push(`cpu.eip = ${next >>> 0}; return ${Exit.Budget};`);
     } else {
       // The interpreter runs this one instruction: it sets cpu.eip itself, and may end the run.
+      fused = undefined;
       lines.push(`cpu.startEip = ${start >>> 0}; x = execute(cpu, I[${k}]); if (x !== ${Exit.Budget}) return x;`);
       if (last) lines.push(`return ${Exit.Budget};`);
     }
   });
-  const body = `"use strict"; return function block(cpu) { const r = cpu.regs; let x = 0; ${lines.join('\n')} };`;
+  const body = `"use strict"; return function block(cpu, iterations) { const r = cpu.regs; let x = 0; let n = 0; let fa = 0; let fb = 0; let fv = 0; for (;;) { cpu.blockIterations = ++n; ${lines.join('\n')} } };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('alu', 'shift', 'execute', 'I', body) as (...args: unknown[]) => (cpu: Cpu) => Exit;
-  return { run: factory(alu, shift, execute, instructions), eips: Int32Array.from(eips), count: instructions.length };
+  const factory = new Function('alu', 'shift', 'execute', 'I', body) as (...args: unknown[]) => (cpu: Cpu, iterations: number) => Exit;
+  return { run: factory(alu, shift, execute, instructions), eips: Int32Array.from(eips), count: instructions.length, loops };
 }
-

@@ -90,7 +90,8 @@ function program(rand: () => number): Uint8Array {
       case 11: pieces.push([0x50 + d], [0x58 + (d === 3 ? 0 : d)]); break; // push, pop
       case 12: pieces.push([0x0f, 0xb6 + Math.floor(rand() * 2) * 8, ((d === 3 ? 0 : d) << 3) | s]); break; // movzx/movsx r32, r8
       case 13: pieces.push([0x8d, ((d === 3 ? 0 : d) << 3) | 0x44, (Math.floor(rand() * 8) << 3) | 3, Math.floor(rand() * 256)]); break; // lea
-      case 14: pieces.push([0x70 + Math.floor(rand() * 16), 0]); break; // jcc +0: ends a block either way
+      // jcc over two INCs: taken and not taken leave different registers, so a wrong condition shows.
+      case 14: pieces.push([0x70 + Math.floor(rand() * 16), 2, 0x40 + (d === 3 ? 0 : d), 0x40 + notEsp() % 3]); break;
       default:
         // imul is interpreted inside a block; div faults often on random operands, mid-block.
         pieces.push(rand() < 0.5 ? [0x0f, 0xaf, ((d === 3 ? 0 : d) << 3) | s] : [0xf7, 0xf0 | notEsp()]);
