@@ -128,6 +128,8 @@ export class Cpu implements CodeSource, FpuHost {
   blocksCompiled = 0;
   /** The pass a looping block is in (set by the block), to count instructions exactly. */
   blockIterations = 0;
+  /** Advances whenever linear-to-physical translation or CS may have changed: chained successors from an older epoch are stale. */
+  private epoch = 0;
 
   readonly mem: GuestMemory;
   private readonly ramSize: number;
@@ -309,6 +311,7 @@ export class Cpu implements CodeSource, FpuHost {
     }
     this.tlbFillCount = 0;
     this.codePage = this.fetchPage = -1;
+    this.epoch++;
   }
 
   invalidatePage(linear: number): void {
@@ -316,6 +319,7 @@ export class Cpu implements CodeSource, FpuHost {
     this.tlbRead[page] = 0;
     this.tlbWrite[page] = 0;
     this.codePage = this.fetchPage = -1;
+    this.epoch++;
   }
 
   private noteFill(page: number): void {
@@ -445,6 +449,9 @@ export class Cpu implements CodeSource, FpuHost {
       if (page < this.codePages.length && this.codePages[page] !== 0) {
         this.codePages[page] = 0;
         this.codeCache[page] = undefined;
+        this.blocks[page]?.forEach((block) => {
+          if (block) block.dead = true;
+        });
         this.blocks[page] = undefined;
         this.heat[page] = undefined;
         if (page === this.codeFrame) this.codeFrameCache = undefined;
@@ -456,6 +463,9 @@ export class Cpu implements CodeSource, FpuHost {
   invalidateAllCode(): void {
     this.codePages.fill(0);
     this.codeCache.fill(undefined);
+    for (const page of this.blocks) page?.forEach((block) => {
+      if (block) block.dead = true;
+    });
     this.blocks.fill(undefined);
     this.heat.fill(undefined);
     this.codeFrameCache = undefined;
@@ -538,6 +548,42 @@ export class Cpu implements CodeSource, FpuHost {
     (this.blocks[frame] ??= new Array<Block | undefined>(0x1000))[offset] = block;
     this.codePages[frame] = 1;
     return block;
+  }
+
+  /**
+   * Runs a block, then its successors directly while nothing needs the run loop: no exit request, no
+   * interrupt shadow or deliverable interrupt, and budget left for the whole next block.
+   */
+  private runChain(first: Block, stop: number): Exit {
+    let block = first;
+    for (;;) {
+      const iterations = block.loops ? Math.min(MAX_ITERATIONS, Math.floor((stop - this.instructions) / block.count)) : 1;
+      this.runningBlock = block;
+      const exit = block.run(this, iterations);
+      this.runningBlock = undefined;
+      this.instructions += block.count * this.blockIterations;
+      if (exit !== Exit.Budget) return exit;
+      if (this.exitRequested || this.interruptShadow || ((this.flagBits & IF) !== 0 && this.interrupts !== undefined && this.interrupts.pending())) return Exit.Budget;
+      const eip = this.eip | 0;
+      let slot = block.successorEip[0] === eip ? 0 : block.successorEip[1] === eip ? 1 : -1;
+      let next = slot >= 0 && block.successorEpoch === this.epoch ? block.successor[slot] : undefined;
+      if (next === undefined || next.dead) {
+        this.startEip = this.eip;
+        next = this.blockAt();
+        if (next === undefined) return Exit.Budget;
+        if (block.successorEpoch !== this.epoch) {
+          block.successorEpoch = this.epoch;
+          block.successorEip[0] = block.successorEip[1] = -1;
+          block.successor[0] = block.successor[1] = undefined;
+        }
+        if (slot < 0) slot = block.successorEip[0] === -1 ? 0 : 1;
+        block.successorEip[slot] = eip;
+        block.successor[slot] = next;
+      }
+      if (this.instructions + next.count > stop) return Exit.Budget;
+      this.startEip = this.eip;
+      block = next;
+    }
   }
 
   private decodeAndCache(linear: number, eip: number): Instruction {
@@ -716,7 +762,10 @@ export class Cpu implements CodeSource, FpuHost {
     this.segFlags[seg] = flags;
     this.segDpl[seg] = (high >> 13) & 3;
     this.updateFlat(seg);
-    if (seg === CS) this.codePage = this.fetchPage = -1;
+    if (seg === CS) {
+      this.codePage = this.fetchPage = -1;
+      this.epoch++;
+    }
   }
 
   /** MOV/POP to a data or stack segment register, with the protected-mode checks. */
@@ -867,6 +916,7 @@ export class Cpu implements CodeSource, FpuHost {
       this.flagBits &= ~(IF | TF | AC | RF);
       this.loadRealSegment(CS, selector);
       this.codePage = this.fetchPage = -1;
+      this.epoch++;
       this.eip = offset;
       return;
     }
@@ -1031,11 +1081,7 @@ export class Cpu implements CodeSource, FpuHost {
             const block = this.blockAt();
             // A block runs whole: only when it fits the budget, so budgets (and the virtual clock) stay exact.
             if (block !== undefined && this.instructions + block.count <= stop) {
-              const iterations = block.loops ? Math.min(MAX_ITERATIONS, Math.floor((stop - this.instructions) / block.count)) : 1;
-              this.runningBlock = block;
-              const exit = block.run(this, iterations);
-              this.runningBlock = undefined;
-              this.instructions += block.count * this.blockIterations;
+              const exit = this.runChain(block, stop);
               if (exit !== Exit.Budget) return exit;
               continue;
             }

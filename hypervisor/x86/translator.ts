@@ -25,6 +25,12 @@ export interface Block {
   count: number;
   /** True when the block loops on itself. */
   loops: boolean;
+  /** Successor cache for chaining: up to two next EIPs and their blocks, valid for one mapping epoch. */
+  successorEip: Int32Array;
+  successor: (Block | undefined)[];
+  successorEpoch: number;
+  /** Set when the block's page is written: chains must not enter it again. */
+  dead: boolean;
 }
 
 /** The most passes a looping block makes per call, which bounds how long interrupts wait. */
@@ -279,5 +285,14 @@ export function compileBlock(instructions: readonly Instruction[], eips: readonl
   const body = `"use strict"; return function block(cpu, iterations) { const r = cpu.regs; let x = 0; let n = 0; let fa = 0; let fb = 0; let fv = 0; for (;;) { cpu.blockIterations = ++n; ${lines.join('\n')} } };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('alu', 'shift', 'execute', 'I', body) as (...args: unknown[]) => (cpu: Cpu, iterations: number) => Exit;
-  return { run: factory(alu, shift, execute, instructions), eips: Int32Array.from(eips), count: instructions.length, loops };
+  return {
+    run: factory(alu, shift, execute, instructions),
+    eips: Int32Array.from(eips),
+    count: instructions.length,
+    loops,
+    successorEip: Int32Array.of(-1, -1),
+    successor: [undefined, undefined],
+    successorEpoch: -1,
+    dead: false,
+  };
 }
