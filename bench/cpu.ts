@@ -1,6 +1,6 @@
 /**
  * `npm run bench:cpu`: the CPU benchmark. Builds a CPU-bound guest (integer, memory and branch heavy,
- * some floating point), runs it under pvrt's interpreter and, when installed, under qemu-system-i386
+ * some floating point), runs it under pvrt's CPU (interpreter and translator) and, when installed, under qemu-system-i386
  * (TCG), in the same invocation, and prints guest instructions per host second and the ratio of run times.
  * Each side runs RUNS times; the best time counts. QEMU's start-up, measured with a guest that exits at
  * once, is subtracted for the second ratio.
@@ -15,7 +15,7 @@ import { packageRoot } from '../toolchain/src/paths.js';
 
 const RUNS = Number(process.env.PVRT_BENCH_RUNS ?? 3);
 
-function runPvrt(image: string): { seconds: number; instructions: number; serial: string } {
+function runPvrt(image: string): { seconds: number; instructions: number; blocks: number; serial: string } {
   const bytes: number[] = [];
   const machine = new Machine({ memoryBytes: 64 << 20, serial: (b) => bytes.push(b), fpu: (host) => new Fpu(host) });
   machine.bootMultiboot({ name: image, bytes: readFileSync(image) });
@@ -23,7 +23,7 @@ function runPvrt(image: string): { seconds: number; instructions: number; serial
   const stop = machine.run(20_000_000_000);
   const seconds = (performance.now() - start) / 1000;
   if (stop.kind !== 'exit') throw new Error(`the benchmark guest did not exit under pvrt: ${JSON.stringify(stop)}`);
-  return { seconds, instructions: machine.cpu.instructions, serial: Buffer.from(bytes).toString('latin1') };
+  return { seconds, instructions: machine.cpu.instructions, blocks: machine.cpu.blocksCompiled, serial: Buffer.from(bytes).toString('latin1') };
 }
 
 async function runQemu(image: string): Promise<{ seconds: number; serial: string }> {
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     if (r.seconds < best.seconds) best = r;
   }
   const mips = best.instructions / best.seconds / 1e6;
-  console.log(`pvrt interpreter: ${best.instructions} guest instructions in ${best.seconds.toFixed(3)} s (best of ${RUNS}) = ${mips.toFixed(1)} M instructions/s`);
+  console.log(`pvrt (interpreter + translator, ${best.blocks} blocks compiled): ${best.instructions} guest instructions in ${best.seconds.toFixed(3)} s (best of ${RUNS}) = ${mips.toFixed(1)} M instructions/s`);
   console.log(`guest output: ${best.serial.trim()}`);
 
   const qemu = qemuProblem();
