@@ -1,7 +1,9 @@
 import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import type { ImageFile } from '../loader/elf.js';
+import type { VcpuContext } from '../hypercall/context.js';
+import { dispatchHypercall } from '../hypercall/dispatch.js';
+import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import { Cpu, SEG_BIG, SEG_CODE, SEG_PRESENT, SEG_READABLE, SEG_WRITABLE } from '../x86/cpu.js';
@@ -17,11 +19,17 @@ export interface MachineOptions {
   serial?: (byte: number) => void;
   /** The x87 unit; without one, x87 instructions raise #UD (no FPU present). */
   fpu?: X87Factory;
+  /** Serve the pvrt paravirtual interface: VMCALL becomes a hypercall instead of #UD. */
+  hypercalls?: boolean;
+  /** debug_log messages, with their level. */
+  log?: (level: number, message: string) => void;
 }
 
 /** Why `Machine.run` returned. */
 export type Stop =
   | { kind: 'exit'; code: number }
+  /** The shutdown hypercall: its shutdown_reason and code. */
+  | { kind: 'guest-shutdown'; reason: number; code: number }
   | { kind: 'shutdown'; reason: string; eip: number; bytes: number[] }
   | { kind: 'halted' }
   | { kind: 'budget' };
@@ -38,6 +46,9 @@ export class Machine {
   readonly cpu: Cpu;
   readonly com1: Uart16550;
   private exitCode: number | undefined;
+  private guestShutdown: { reason: number; code: number } | undefined;
+  private readonly consoleInput: number[] = [];
+  private readonly vcpu: VcpuContext;
 
   constructor(options: MachineOptions) {
     this.memory = new GuestMemory(options.memoryBytes);
@@ -50,11 +61,50 @@ export class Machine {
     }));
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(serial));
     this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu);
+    this.cpu.hypercalls = options.hypercalls ?? false;
+    const log = options.log ?? (() => {});
+    this.vcpu = {
+      memory: this.memory,
+      vcpuId: 0,
+      vcpuCount: 1,
+      features: [0],
+      consoleWrite: (bytes) => bytes.forEach(serial),
+      consoleRead: (max) => Uint8Array.from(this.consoleInput.splice(0, max)),
+      // The virtual clock: one nanosecond per instruction retired (a nominal 1 GHz), reproducible to the byte.
+      now: () => this.cpu.instructions,
+      shutdown: (reason, code) => {
+        this.guestShutdown = { reason, code };
+        this.cpu.requestExit();
+      },
+      log,
+    };
+  }
+
+  /** Input for the guest's console_read. */
+  typeConsole(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.consoleInput.push(bytes[i]! & 0xff);
+  }
+
+  /** Loads a plain ELF (a paravirtual guest) and starts it at its entry in flat 32-bit protected mode. */
+  bootElf(image: ImageFile): LoadedElf {
+    const loaded = loadElf(image, this.memory);
+    this.enterFlatProtectedMode(loaded.entry);
+    return loaded;
   }
 
   /** Loads a multiboot image and puts the CPU in the state the multiboot specification promises. */
   bootMultiboot(image: ImageFile, commandLine?: string): MultibootBoot {
     const boot = loadMultiboot(image, this.memory, commandLine === undefined ? {} : { cmdline: commandLine });
+    this.enterFlatProtectedMode(boot.eip);
+    const cpu = this.cpu;
+    cpu.setFlags(boot.eflags);
+    cpu.regs[EAX] = boot.eax;
+    cpu.regs[EBX] = boot.ebx;
+    return boot;
+  }
+
+  /** Reset, then flat 32-bit protected mode at ring 0 without descriptor tables, as multiboot promises. */
+  private enterFlatProtectedMode(eip: number): void {
     const cpu = this.cpu;
     cpu.reset();
     cpu.setCr0(cpu.cr0 | CR0_PE);
@@ -71,11 +121,7 @@ export class Machine {
     cpu.cpl = 0;
     cpu.gdtBase = 0;
     cpu.gdtLimit = 0;
-    cpu.setFlags(boot.eflags);
-    cpu.regs[EAX] = boot.eax;
-    cpu.regs[EBX] = boot.ebx;
-    cpu.eip = boot.eip >>> 0;
-    return boot;
+    cpu.eip = eip >>> 0;
   }
 
   /** Runs until the guest exits, stops for good, or `budget` instructions retired. */
@@ -84,7 +130,9 @@ export class Machine {
     const end = cpu.instructions + budget;
     while (cpu.instructions < end) {
       const exit = cpu.run(Math.min(1_000_000, end - cpu.instructions));
+      if (exit === Exit.Hypercall) dispatchHypercall(cpu, this.vcpu);
       if (this.exitCode !== undefined) return { kind: 'exit', code: this.exitCode };
+      if (this.guestShutdown !== undefined) return { kind: 'guest-shutdown', ...this.guestShutdown };
       if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
         return { kind: 'shutdown', reason: info.reason, eip: info.eip, bytes: info.bytes };

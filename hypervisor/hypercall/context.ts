@@ -1,0 +1,30 @@
+import type { GuestMemory } from '../memory/guest-memory.js';
+
+/**
+ * What hypercall handlers need from the VM, for one vCPU: defined by the handlers (their users), so a
+ * test can fake it in a few lines. The threading model decides who implements it: the vCPU worker, with
+ * host I/O forwarded to the main thread.
+ */
+export interface VcpuContext {
+  readonly memory: GuestMemory;
+  readonly vcpuId: number;
+  readonly vcpuCount: number;
+  /** Feature words answered by feature_query (word 0 first). */
+  readonly features: readonly number[];
+  /** Bytes the guest writes to its console. */
+  consoleWrite(bytes: Uint8Array): void;
+  /** Up to `max` bytes of waiting console input, or none. */
+  consoleRead(max: number): Uint8Array;
+  /** Monotonic guest time in nanoseconds since VM start (the VM's real or virtual clock). */
+  now(): number;
+  /** The guest asked to stop: the VM ends with this reason and code. */
+  shutdown(reason: number, code: number): void;
+  /** A debug_log message, with its level. */
+  log(level: number, message: string): void;
+}
+
+/** A handler's answer: the status for the status register and, for calls that return one, the value. */
+export interface Outcome {
+  status: number;
+  value?: number;
+}
