@@ -21,6 +21,19 @@ export interface VcpuContext {
   shutdown(reason: number, code: number): void;
   /** A debug_log message, with its level. */
   log(level: number, message: string): void;
+  /** Makes `page` this vCPU's shared page, upcalls entering at `entry`. */
+  registerSharedPage(page: number, entry: number): void;
+  /** Whether a shared page is registered (wait_for_event and events_deliver need one). */
+  readonly hasSharedPage: boolean;
+  /** Unmasks events and sleeps until one is pending; returns at once when one already is. */
+  waitForEvent(): void;
+  /** Gives the host CPU away briefly (a spin-wait hint). */
+  yieldHost(): void;
+  /** Arms the one-shot timer for an absolute deadline in ns; a deadline already past fires at once. */
+  setTimer(deadline: number): void;
+  cancelTimer(): void;
+  /** Raises an event on a vCPU of this VM (IPIs). */
+  raiseEvent(vcpu: number, event: number): void;
 }
 
 /** A handler's answer: the status for the status register and, for calls that return one, the value. */

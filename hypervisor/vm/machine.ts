@@ -1,8 +1,6 @@
 import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import type { VcpuContext } from '../hypercall/context.js';
-import { dispatchHypercall } from '../hypercall/dispatch.js';
 import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
@@ -13,23 +11,19 @@ import type { X87Factory } from '../x86/x87.js';
 export const COM1 = 0x3f8;
 
 export interface MachineOptions {
-  /** Guest RAM in bytes (a multiple of 4096). */
-  memoryBytes: number;
+  /** Guest RAM in bytes (a multiple of 4096), or the shared RAM of a VM whose vCPU this machine runs. */
+  memoryBytes: number | SharedArrayBuffer;
   /** Every byte the guest sends to COM1 or the 0xe9 debug console. */
   serial?: (byte: number) => void;
   /** The x87 unit; without one, x87 instructions raise #UD (no FPU present). */
   fpu?: X87Factory;
-  /** Serve the pvrt paravirtual interface: VMCALL becomes a hypercall instead of #UD. */
+  /** VMCALL exits to the caller (Exit.Hypercall) for the pvrt paravirtual interface instead of #UD. */
   hypercalls?: boolean;
-  /** debug_log messages, with their level. */
-  log?: (level: number, message: string) => void;
 }
 
 /** Why `Machine.run` returned. */
 export type Stop =
   | { kind: 'exit'; code: number }
-  /** The shutdown hypercall: its shutdown_reason and code. */
-  | { kind: 'guest-shutdown'; reason: number; code: number }
   | { kind: 'shutdown'; reason: string; eip: number; bytes: number[] }
   | { kind: 'halted' }
   | { kind: 'budget' };
@@ -45,10 +39,8 @@ export class Machine {
   readonly mmio: IoBus = mmioBus();
   readonly cpu: Cpu;
   readonly com1: Uart16550;
-  private exitCode: number | undefined;
-  private guestShutdown: { reason: number; code: number } | undefined;
-  private readonly consoleInput: number[] = [];
-  private readonly vcpu: VcpuContext;
+  /** The isa-debug-exit code, once the guest wrote one. */
+  exitCode: number | undefined;
 
   constructor(options: MachineOptions) {
     this.memory = new GuestMemory(options.memoryBytes);
@@ -62,27 +54,6 @@ export class Machine {
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(serial));
     this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu);
     this.cpu.hypercalls = options.hypercalls ?? false;
-    const log = options.log ?? (() => {});
-    this.vcpu = {
-      memory: this.memory,
-      vcpuId: 0,
-      vcpuCount: 1,
-      features: [0],
-      consoleWrite: (bytes) => bytes.forEach(serial),
-      consoleRead: (max) => Uint8Array.from(this.consoleInput.splice(0, max)),
-      // The virtual clock: one nanosecond per instruction retired (a nominal 1 GHz), reproducible to the byte.
-      now: () => this.cpu.instructions,
-      shutdown: (reason, code) => {
-        this.guestShutdown = { reason, code };
-        this.cpu.requestExit();
-      },
-      log,
-    };
-  }
-
-  /** Input for the guest's console_read. */
-  typeConsole(bytes: ArrayLike<number>): void {
-    for (let i = 0; i < bytes.length; i++) this.consoleInput.push(bytes[i]! & 0xff);
   }
 
   /** Loads a plain ELF (a paravirtual guest) and starts it at its entry in flat 32-bit protected mode. */
@@ -104,7 +75,7 @@ export class Machine {
   }
 
   /** Reset, then flat 32-bit protected mode at ring 0 without descriptor tables, as multiboot promises. */
-  private enterFlatProtectedMode(eip: number): void {
+  enterFlatProtectedMode(eip: number): void {
     const cpu = this.cpu;
     cpu.reset();
     cpu.setCr0(cpu.cr0 | CR0_PE);
@@ -130,9 +101,7 @@ export class Machine {
     const end = cpu.instructions + budget;
     while (cpu.instructions < end) {
       const exit = cpu.run(Math.min(1_000_000, end - cpu.instructions));
-      if (exit === Exit.Hypercall) dispatchHypercall(cpu, this.vcpu);
       if (this.exitCode !== undefined) return { kind: 'exit', code: this.exitCode };
-      if (this.guestShutdown !== undefined) return { kind: 'guest-shutdown', ...this.guestShutdown };
       if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
         return { kind: 'shutdown', reason: info.reason, eip: info.eip, bytes: info.bytes };

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createControlBlock } from '../../hypervisor/vcpu/control.js';
+import { Vcpu, type ClockKind } from '../../hypervisor/vcpu/vcpu.js';
 import { Machine } from '../../hypervisor/vm/machine.js';
 import { generateBsp } from '../../toolchain/src/gen/bsp.js';
 import { writeTree } from '../../toolchain/src/gen/output.js';
@@ -25,15 +27,34 @@ function buildHello(): string {
   });
 }
 
+/** Runs a paravirtual image on one vCPU on this thread. */
+function runParavirt(image: string, clock: ClockKind = 'virtual') {
+  let console = '';
+  const logs: string[] = [];
+  const machine = new Machine({ memoryBytes: 16 << 20, serial: (b) => (console += String.fromCharCode(b)) });
+  machine.bootElf({ name: image, bytes: readFileSync(image) });
+  const vcpu = new Vcpu(machine, createControlBlock(), {
+    vcpuId: 0,
+    vcpuCount: 1,
+    clock,
+    startTime: performance.timeOrigin + performance.now(),
+    host: {
+      console: (bytes) => bytes.forEach((b) => (console += String.fromCharCode(b))),
+      consoleInput: () => new Uint8Array(0),
+      log: (level, message) => logs.push(`${level}: ${message}`),
+      raiseEvent: () => {},
+    },
+  });
+  const stop = vcpu.run();
+  return { stop, console, logs, vcpu };
+}
+
 describe.skipIf(problem !== null)('a paravirtual guest on the generated i386virt headers', () => {
   it('talks to the hypervisor through hypercalls, gets an error status for each bad call, and shuts down with its code', () => {
-    const image = buildHello();
-    let console = '';
-    const logs: string[] = [];
-    const machine = new Machine({ memoryBytes: 16 << 20, hypercalls: true, serial: (b) => (console += String.fromCharCode(b)), log: (level, message) => logs.push(`${level}: ${message}`) });
-    machine.bootElf({ name: image, bytes: readFileSync(image) });
-    const stop = machine.run(10_000_000);
-    expect(stop).toEqual({ kind: 'guest-shutdown', reason: 0, code: 7 });
+    const { stop, console, logs, vcpu } = runParavirt(buildHello());
+    expect(stop).toEqual({ kind: 'shutdown', reason: 0, code: 7 });
+    // 12 numbers written in 3 calls each, 2 lines, and the 2 bad console_write calls.
+    expect(vcpu.stats.hypercalls).toEqual({ console_write: 40, interface_version: 1, feature_query: 2, clock_read: 2, debug_log: 2, unknown: 1, shutdown: 2 });
     expect(console).toBe(
       [
         'hello from i386virt',
