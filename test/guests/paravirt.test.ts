@@ -14,18 +14,25 @@ import { buildImage, GUESTS_DIR, guestToolchainProblem } from '../support/guest-
 const problem = guestToolchainProblem();
 if (problem) console.warn(`SKIPPED: the paravirtual guest: ${problem}`);
 
-/** The guest, built against a freshly generated i386virt BSP: spec, generator, compiler and CPU in one path. */
-function buildHello(): string {
+/**
+ * A guest built against a freshly generated i386virt BSP: spec, generator, compiler and CPU in one path.
+ * With `withBsp`, the BSP's C files are linked in too (start-up, hooks, events, clock, console).
+ */
+function buildGuest(name: string, withBsp: boolean): string {
   const bsp = join(tempDir('i386virt'), 'i386virt');
-  writeTree(bsp, generateBsp(loadSpec(defaultSpecRoot()), 'i386'), 'test');
+  const files = generateBsp(loadSpec(defaultSpecRoot()), 'i386');
+  writeTree(bsp, files, 'test');
   const dir = join(GUESTS_DIR, 'paravirt');
+  const bspSources = [...files.keys()].filter((f) => withBsp ? /\.(c|h)$/.test(f) : f.endsWith('.h')).map((f) => join(bsp, f));
   return buildImage({
-    name: 'paravirt-hello',
-    sources: [join(dir, 'start.S'), join(dir, 'hello.c'), join(dir, 'linker.ld'), join(bsp, 'include', 'pvrt', 'hypercall.h'), join(bsp, 'include', 'pvrt', 'abi.h')],
+    name: `paravirt-${name}`,
+    sources: [join(dir, 'start.S'), join(dir, `${name}.c`), join(dir, 'linker.ld'), ...bspSources],
     runtime: false,
     extraFlags: [`-I${join(bsp, 'include')}`, '-T', join(dir, 'linker.ld')],
   });
 }
+
+const buildHello = () => buildGuest('hello', false);
 
 /** Runs a paravirtual image on one vCPU on this thread. */
 function runParavirt(image: string, clock: ClockKind = 'virtual') {
@@ -75,6 +82,26 @@ describe.skipIf(problem !== null)('a paravirtual guest on the generated i386virt
       ].join('\n'),
     );
     expect(logs).toEqual(['2: hello from the debug log']);
+  });
+
+  it('keeps a periodic tick with the BSP clock driver, upcalls and wait_for_event (virtual clock)', () => {
+    const { stop, console, vcpu } = runParavirt(buildGuest('timer', true));
+    expect(stop).toEqual({ kind: 'shutdown', reason: 0, code: 0 });
+    // On the virtual clock the guest is never late: exactly one upcall per tick.
+    expect(console).toMatch(/^ticks 50\nupcalls 50\ncookie says it was enabled 1\nfirst tick after one period 1\nticks spaced by the period 1\nelapsed at least 50 ms 1\nelapsed ns \d+\n$/);
+    expect(vcpu.stats.upcalls).toBe(50);
+    expect(vcpu.stats.hypercalls.timer_set).toBeGreaterThanOrEqual(51);
+    // Reproducible: the virtual clock gives the same bytes every run.
+    expect(runParavirt(buildGuest('timer', true)).console).toBe(console);
+  });
+
+  it('keeps the same tick on the real clock, sleeping between ticks', () => {
+    const { stop, console, vcpu } = runParavirt(buildGuest('timer', true), 'real');
+    expect(stop).toEqual({ kind: 'shutdown', reason: 0, code: 0 });
+    expect(console).toMatch(/^ticks 50\nupcalls \d+\ncookie says it was enabled 1\nfirst tick after one period 1\n.*\nelapsed at least 50 ms 1\nelapsed ns \d+\n$/);
+    const elapsed = Number(/elapsed ns (\d+)/.exec(console)![1]) / 1e6;
+    expect(elapsed).toBeGreaterThanOrEqual(50);
+    expect(vcpu.stats.waitMs).toBeGreaterThan(elapsed * 0.5);
   });
 
   it('without the paravirtual interface, VMCALL is #UD, and with no IDT that ends in a triple fault', () => {

@@ -1,0 +1,64 @@
+/* A periodic tick on the generated i386virt BSP: the clock driver re-arms the one-shot timer from each
+   tick, the upcall runs the tick handler, and the guest idles in wait_for_event between ticks. */
+#include <bsp.h>
+
+#define TICKS 50
+#define TICK_NS 1000000u /* 1 ms */
+
+static volatile uint32_t ticks;
+static uint64_t first_tick, last_tick;
+
+static void write(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != 0) n++;
+    i386virt_console_write(s, n);
+}
+
+static void write_number(const char *label, uint64_t v)
+{
+    char buf[24];
+    int i = 23;
+    buf[i] = 0;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    write(label);
+    write(&buf[i]);
+    write("\n");
+}
+
+static void tick(void *unused)
+{
+    (void)unused;
+    uint64_t now = i386virt_clock_nanoseconds();
+    if (ticks == 0) first_tick = now;
+    last_tick = now;
+    ticks++;
+    Clock_driver_support_at_tick();
+}
+
+int main(void)
+{
+    bsp_start();
+    i386virt_tick_nanoseconds = TICK_NS;
+    Clock_driver_support_install_isr(tick, NULL);
+    uint64_t start = i386virt_clock_nanoseconds();
+    Clock_driver_support_initialize_hardware();
+    i386_set_interrupt_level(0); /* virtual sti */
+    while (ticks < TICKS) (void)pvrt_wait_for_event();
+    uint32_t level = i386_disable_interrupts();
+    uint64_t end = i386virt_clock_nanoseconds();
+
+    write_number("ticks ", ticks);
+    /* One upcall may run several ticks when the guest is late (the driver catches up on its grid). */
+    write_number("upcalls ", i386virt_boot_vcpu_page.shared.upcall_count);
+    write_number("cookie says it was enabled ", (level & 0x200u) != 0); /* native EFLAGS.IF encoding */
+    write_number("first tick after one period ", first_tick - start >= TICK_NS);
+    write_number("ticks spaced by the period ", last_tick - first_tick >= (uint64_t)(TICKS - 1) * TICK_NS);
+    write_number("elapsed at least 50 ms ", end - start >= (uint64_t)TICKS * TICK_NS);
+    write_number("elapsed ns ", end - start);
+    (void)pvrt_shutdown(PVRT_SHUTDOWN_REASON_POWEROFF, 0);
+    return 1;
+}
