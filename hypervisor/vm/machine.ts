@@ -4,8 +4,8 @@ import { Uart16550 } from '../devices/uart16550.js';
 import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
-import { Cpu, SEG_BIG, SEG_CODE, SEG_PRESENT, SEG_READABLE, SEG_WRITABLE } from '../x86/cpu.js';
-import { CR0_PE, CS, EAX, EBX, Exit } from '../x86/state.js';
+import { Cpu } from '../x86/cpu.js';
+import { CR0_PE, EAX, EBX, Exit } from '../x86/state.js';
 import type { X87Factory } from '../x86/x87.js';
 
 export const COM1 = 0x3f8;
@@ -80,15 +80,7 @@ export class Machine {
     cpu.reset();
     cpu.setCr0(cpu.cr0 | CR0_PE);
     // QEMU's multiboot loader leaves CS = 0x10 and the data segments = 0x18 (flat, 4 GiB).
-    for (let seg = 0; seg < 6; seg++) {
-      const code = seg === CS;
-      cpu.segSelector[seg] = code ? 0x10 : 0x18;
-      cpu.segBase[seg] = 0;
-      cpu.segLimit[seg] = -1;
-      cpu.segFlags[seg] = SEG_PRESENT | SEG_READABLE | SEG_BIG | (code ? SEG_CODE : SEG_WRITABLE);
-      cpu.segDpl[seg] = 0;
-      cpu.updateFlat(seg);
-    }
+    cpu.setFlatSegments(0x10, 0x18, 0);
     cpu.cpl = 0;
     cpu.gdtBase = 0;
     cpu.gdtLimit = 0;

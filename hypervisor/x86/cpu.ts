@@ -768,6 +768,24 @@ export class Cpu implements CodeSource, FpuHost {
     }
   }
 
+  /**
+   * Flat 4 GiB 32-bit segments without reading a descriptor table: CS a code segment, the others data,
+   * all of privilege `dpl` (boot states, and what SYSENTER/SYSEXIT load).
+   */
+  setFlatSegments(codeSelector: number, dataSelector: number, dpl: number): void {
+    for (let seg = 0; seg < 6; seg++) {
+      const code = seg === CS;
+      this.segSelector[seg] = code ? codeSelector : dataSelector;
+      this.segBase[seg] = 0;
+      this.segLimit[seg] = -1;
+      this.segFlags[seg] = SEG_PRESENT | SEG_READABLE | SEG_BIG | (code ? SEG_CODE : SEG_WRITABLE);
+      this.segDpl[seg] = dpl;
+      this.updateFlat(seg);
+    }
+    this.codePage = this.fetchPage = -1;
+    this.epoch++;
+  }
+
   /** MOV/POP to a data or stack segment register, with the protected-mode checks. */
   loadSegment(seg: number, selector: number): void {
     selector &= 0xffff;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
-import { Cpu, SEG_BIG, SEG_CODE, SEG_PRESENT, SEG_READABLE, SEG_WRITABLE } from '../../hypervisor/x86/cpu.js';
+import { Cpu } from '../../hypervisor/x86/cpu.js';
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, ESP, Exit, Vector } from '../../hypervisor/x86/state.js';
 
 const PD = 0x1000;
@@ -22,13 +22,7 @@ function flatCpu(): { cpu: Cpu; memory: GuestMemory } {
   cpu.idtBase = IDT;
   cpu.idtLimit = 0x7ff;
   cpu.setCr0(cpu.cr0 | CR0_PE);
-  for (let seg = 0; seg < 6; seg++) {
-    cpu.segSelector[seg] = seg === CS ? 8 : 16;
-    cpu.segBase[seg] = 0;
-    cpu.segLimit[seg] = -1;
-    cpu.segFlags[seg] = SEG_PRESENT | SEG_READABLE | SEG_BIG | (seg === CS ? SEG_CODE : SEG_WRITABLE);
-    cpu.updateFlat(seg);
-  }
+  cpu.setFlatSegments(8, 16, 0);
   cpu.eip = CODE;
   cpu.regs[ESP] = 0x9000;
   return { cpu, memory };

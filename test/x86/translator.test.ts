@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
-import { Cpu, SEG_BIG, SEG_CODE, SEG_PRESENT, SEG_READABLE, SEG_WRITABLE } from '../../hypervisor/x86/cpu.js';
-import { CR0_PE, CS, ESP } from '../../hypervisor/x86/state.js';
+import { Cpu } from '../../hypervisor/x86/cpu.js';
+import { CR0_PE, ESP } from '../../hypervisor/x86/state.js';
 import { random } from '../helpers.js';
 
 const SEQUENCES = Number(process.env.PVRT_TRANSLATOR_SEQUENCES ?? 3000);
@@ -16,13 +16,7 @@ function machine(translate: boolean): { cpu: Cpu; memory: GuestMemory } {
   const cpu = new Cpu(memory);
   cpu.translate = translate;
   cpu.setCr0(cpu.cr0 | CR0_PE);
-  for (let seg = 0; seg < 6; seg++) {
-    cpu.segSelector[seg] = seg === CS ? 8 : 16;
-    cpu.segBase[seg] = 0;
-    cpu.segLimit[seg] = -1;
-    cpu.segFlags[seg] = SEG_PRESENT | SEG_READABLE | SEG_BIG | (seg === CS ? SEG_CODE : SEG_WRITABLE);
-    cpu.updateFlat(seg);
-  }
+  cpu.setFlatSegments(8, 16, 0);
   // Gates need a code descriptor: GDT entry 1 flat code, 2 flat data.
   memory.write32(0x1008, 0x0000ffff);
   memory.write32(0x100c, 0x00cf9a00);
