@@ -17,8 +17,6 @@ export interface MachineOptions {
   serial?: (byte: number) => void;
   /** The x87 unit; without one, x87 instructions raise #UD (no FPU present). */
   fpu?: X87Factory;
-  /** VMCALL exits to the caller (Exit.Hypercall) for the pvrt paravirtual interface instead of #UD. */
-  hypercalls?: boolean;
 }
 
 /** Why `Machine.run` returned. */
@@ -53,7 +51,6 @@ export class Machine {
     }));
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(serial));
     this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu);
-    this.cpu.hypercalls = options.hypercalls ?? false;
   }
 
   /** Loads a plain ELF (a paravirtual guest) and starts it at its entry in flat 32-bit protected mode. */

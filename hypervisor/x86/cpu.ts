@@ -1142,7 +1142,4 @@ export class Cpu implements CodeSource, FpuHost {
     }
   }
 
-  /** Flags as the interpreter's helpers need them, exported for tests and the debugger. */
-  static readonly FLAG = { CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, ID } as const;
-  static readonly SEGMENT = { ES, CS, SS, DS, FS, GS } as const;
 }

@@ -1378,7 +1378,8 @@ function opMovs(cpu: Cpu, insn: Instruction, entry: OpEntry): Exit {
 function opIn(cpu: Cpu, insn: Instruction, entry: OpEntry): Exit {
   const r = cpu.regs;
   const size = entry.byteOp ? 1 : insn.o32 ? 4 : 2;
-  const port = entry.operands.some((o) => o.kind === Kind.Fixed && o.fixed === 2 && o.size === 2) ? r[EDX]! & 0xffff : insn.immediate & 0xff;
+  // EC-EF take the port from DX, E4-E7 from the immediate byte.
+  const port = insn.opcode & 0x08 ? r[EDX]! & 0xffff : insn.immediate & 0xff;
   checkIoPermission(cpu, port, size);
   if (entry.op === Op.In) setReg(cpu, EAX, size, cpu.io.portRead(port, size as 1 | 2 | 4));
   else cpu.io.portWrite(port, size as 1 | 2 | 4, getReg(cpu, EAX, size));
