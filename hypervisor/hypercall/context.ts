@@ -34,6 +34,31 @@ export interface VcpuContext {
   cancelTimer(): void;
   /** Raises an event on a vCPU of this VM (IPIs). */
   raiseEvent(vcpu: number, event: number): void;
+  /** Starts secondary vCPU `vcpu` at `entry`; answers OK, ENODEV, EALREADY or EINVAL. */
+  startVcpu(vcpu: number, entry: number, stack: number, argument: number): number;
+  /** The VM's block devices, by index. */
+  readonly drives: readonly {
+    readonly sectorCount: number;
+    readonly readOnly: boolean;
+    /** Requests in flight on the drive, shared by every vCPU and the I/O thread: [count]. */
+    readonly inFlight: Int32Array;
+  }[];
+  /** Hands a validated request to the I/O thread; its completion is written to guest memory later. */
+  submitBlock(request: BlockRequest): void;
+}
+
+/** A block request that passed validation: what the I/O thread needs to carry it out. */
+export interface BlockRequest {
+  /** The submitting vCPU, which gets BLOCK_COMPLETION (filled in by the vCPU). */
+  vcpu?: number;
+  device: number;
+  write: boolean;
+  sector: number;
+  sectorCount: number;
+  /** Guest-physical address of the data. */
+  buffer: number;
+  /** Guest-physical address of the block_request descriptor (status and done are written there). */
+  descriptor: number;
 }
 
 /** A handler's answer: the status for the status register and, for calls that return one, the value. */

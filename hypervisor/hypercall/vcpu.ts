@@ -24,8 +24,6 @@ export function yieldHost(_args: YieldArgs, vcpu: VcpuContext): Outcome {
   return { status: Status.OK };
 }
 
-/** Secondary vCPUs arrive with SMP; until then every index names a vCPU this VM does not have. */
 export function vcpuStart(args: VcpuStartArgs, vcpu: VcpuContext): Outcome {
-  if (args.vcpu === vcpu.vcpuId) return { status: Status.EALREADY };
-  return { status: args.vcpu < vcpu.vcpuCount ? Status.EALREADY : Status.ENODEV };
+  return { status: vcpu.startVcpu(args.vcpu, args.entry, args.stack, args.argument) };
 }

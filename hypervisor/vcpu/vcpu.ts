@@ -1,29 +1,42 @@
-import type { VcpuContext } from '../hypercall/context.js';
+import type { BlockRequest, VcpuContext } from '../hypercall/context.js';
 import { dispatchHypercall } from '../hypercall/dispatch.js';
-import { EventNumber, hypercallByNumber, Structs } from '../hypercall/generated/interface.js';
+import { EventNumber, Feature, hypercallByNumber, PvclockFlags, Status, Structs } from '../hypercall/generated/interface.js';
 import type { Machine } from '../vm/machine.js';
-import { CS, Exit } from '../x86/state.js';
-import { ControlSlot, Request, RunState } from './control.js';
+import { CS, DS, EBX, ESP, Exit } from '../x86/state.js';
+import { Action, ControlSlot, postCodeInvalidation, Request, RunState, StartSlot, StatSlot, statsWords, VcpuControl } from './control.js';
 
-/** What a vCPU needs from the thread that hosts it: host I/O and the other vCPUs. */
+/** What a vCPU needs from the thread that hosts the VM: host I/O. Other vCPUs it reaches through their control blocks. */
 export interface VcpuHost {
   console(bytes: Uint8Array): void;
   /** Up to `max` bytes of waiting console input. */
   consoleInput(max: number): Uint8Array;
   log(level: number, message: string): void;
-  /** Raises an event on another vCPU of the VM. */
-  raiseEvent(vcpu: number, event: number): void;
+  /** The VM's block devices; empty when it has none. */
+  readonly drives: readonly DriveInfo[];
+  /** Carries out a validated block request (asynchronously) and completes it in guest memory. */
+  submitBlock(request: BlockRequest): void;
+}
+
+/** What a vCPU knows of a drive to validate requests: the I/O itself happens on the VM's I/O thread. */
+export interface DriveInfo {
+  readonly sectorCount: number;
+  readonly readOnly: boolean;
+  /** Requests in flight, shared by every vCPU: [count]. */
+  readonly inFlight: Int32Array;
 }
 
 export type ClockKind = 'real' | 'virtual';
 
 export interface VcpuOptions {
   vcpuId: number;
-  vcpuCount: number;
   clock: ClockKind;
   /** performance.timeOrigin + performance.now() at VM start, for the real clock (ms). */
   startTime: number;
   host: VcpuHost;
+  /** Every vCPU's control block, by index (this vCPU's included): IPIs, vcpu_start, code invalidation. */
+  peers: readonly VcpuControl[];
+  /** Where this vCPU publishes its figures (shared, so the VM reads them while it runs). */
+  stats?: Float64Array;
 }
 
 /** How a vCPU stopped. */
@@ -36,28 +49,45 @@ export type VcpuStop =
 
 export interface VcpuStats {
   instructions: number;
+  /** Calls by hypercall name ("unknown" for numbers the spec does not define). */
   hypercalls: Record<string, number>;
   upcalls: number;
   /** Milliseconds spent asleep in wait_for_event. */
   waitMs: number;
 }
 
-/** Instructions per run slice: how often the loop looks at events, timers and requests while busy. */
-const SLICE = 20_000;
+/** Stats slots: one per hypercall number, then UNKNOWN for numbers the spec does not define. */
+const UNKNOWN = hypercallByNumber.length;
+export const STATS_WORDS = statsWords(UNKNOWN);
 
+/** Reads the figures a vCPU publishes. */
+export function readStats(stats: Float64Array): VcpuStats {
+  const hypercalls: Record<string, number> = {};
+  for (let n = 0; n <= UNKNOWN; n++) {
+    const count = stats[StatSlot.Hypercalls + n]!;
+    if (count !== 0) hypercalls[hypercallByNumber[n]?.name ?? 'unknown'] = count;
+  }
+  return { instructions: stats[StatSlot.Instructions]!, hypercalls, upcalls: stats[StatSlot.Upcalls]!, waitMs: stats[StatSlot.WaitNs]! / 1e6 };
+}
+
+/** Instructions per run slice: how often the loop looks at events, timers, requests and actions while busy. */
+const SLICE = 20_000;
 const SHARED = Structs.vcpu_shared.offset;
+const PVCLOCK = Structs.pvclock_time.offset;
 
 /**
- * One vCPU: the CPU run loop with the paravirtual interface around it. Events raised on the control block
- * move into the shared page's bitmap at instruction-slice boundaries and, when the guest's virtual IF is
- * clear, enter the guest through an upcall. The same class runs in a worker (vcpu/worker.ts) or, for
- * tests, on the calling thread.
+ * One vCPU: the CPU run loop with the paravirtual interface around it. At every slice boundary it looks at
+ * its control block (requests, queued actions, events); events move into the shared page's bitmap and,
+ * when the guest's virtual IF is clear, enter the guest through an upcall. The same class runs in a
+ * worker (vcpu/worker.ts) or, for tests, on the calling thread.
  */
 export class Vcpu implements VcpuContext {
   readonly memory;
   readonly vcpuId: number;
   readonly vcpuCount: number;
   readonly features: readonly number[];
+  readonly stats: Float64Array;
+  private readonly control: VcpuControl;
   private page = -1;
   private upcallEntry = 0;
   /** Armed one-shot deadline in ns, or -1. */
@@ -67,24 +97,35 @@ export class Vcpu implements VcpuContext {
   /** Virtual time skipped while asleep with a timer armed (virtual clock only). */
   private skipped = 0;
   private stopInfo: VcpuStop | undefined;
-  readonly stats: VcpuStats = { instructions: 0, hypercalls: {}, upcalls: 0, waitMs: 0 };
+  private readonly action = [0, 0];
 
   constructor(
     readonly machine: Machine,
-    private readonly control: Int32Array,
     private readonly options: VcpuOptions,
   ) {
     this.memory = machine.memory;
     this.vcpuId = options.vcpuId;
-    this.vcpuCount = options.vcpuCount;
-    // Word 0: SMP when there is more than one vCPU; console input is always connected.
-    this.features = [(options.vcpuCount > 1 ? 1 << 1 : 0) | (1 << 2)];
+    this.vcpuCount = options.peers.length;
+    this.control = options.peers[options.vcpuId]!;
+    this.stats = options.stats ?? new Float64Array(STATS_WORDS);
+    this.features = [
+      Feature.PVCLOCK.mask | Feature.CONSOLE_INPUT.mask | (this.vcpuCount > 1 ? Feature.SMP.mask : 0) | (options.host.drives.length > 0 ? Feature.BLOCK.mask : 0),
+    ];
+    const cpu = machine.cpu;
+    cpu.hypercalls = true;
+    // The TSC counts guest nanoseconds, so the shared page's pvclock is fixed: ns = tsc.
+    cpu.tscSource = () => this.now();
+    cpu.onForeignCodeWrite = (page, owners) => postCodeInvalidation(options.peers, page, owners);
   }
 
   // ---- VcpuContext --------------------------------------------------------------------------------
 
   get hasSharedPage(): boolean {
     return this.page >= 0;
+  }
+
+  get drives(): readonly DriveInfo[] {
+    return this.options.host.drives;
   }
 
   consoleWrite(bytes: Uint8Array): void {
@@ -114,17 +155,28 @@ export class Vcpu implements VcpuContext {
     m.write32(page + SHARED.vcpu_id, this.vcpuId);
     m.write32(page + SHARED.vcpu_count, this.vcpuCount);
     m.write8(page + SHARED.upcall_mask, 1); // masked until the guest unmasks
+    // pvclock: the TSC already counts nanoseconds, so system_time = 0 at tsc 0 and the scale is 1
+    // ((delta << 1) * 2^31 >> 32). Written once; it stays current because the scale never changes.
+    const time = page + SHARED.time;
+    m.write32(time + PVCLOCK.version, 1);
+    m.writeBytes(time + 4, new Uint8Array(Structs.pvclock_time.size - 4));
+    m.write32(time + PVCLOCK.tsc_to_system_mul, 0x8000_0000 | 0);
+    m.write8(time + PVCLOCK.tsc_shift, 1);
+    // Under the virtual clock every vCPU counts its own instructions: readings across vCPUs are not ordered.
+    m.write8(time + PVCLOCK.flags, this.options.clock === 'real' || this.vcpuCount === 1 ? PvclockFlags.TSC_STABLE : 0);
+    m.write32(time + PVCLOCK.version, 2);
     this.page = page;
     this.upcallEntry = entry >>> 0;
+    if (this.deadline >= 0) this.writeDeadline(this.deadline);
   }
 
   waitForEvent(): void {
     this.memory.write8(this.page + SHARED.upcall_mask, 0);
     const start = performance.now();
-    const control = this.control;
+    const words = this.control.words;
     for (;;) {
       this.collectEvents();
-      if (this.eventsPending() || Atomics.load(control, ControlSlot.Requests) & Request.Stop) break;
+      if (this.eventsPending() || this.control.requests() & Request.Stop) break;
       let timeout = Infinity;
       if (this.deadline >= 0) {
         const wait = this.deadline - this.now();
@@ -135,17 +187,15 @@ export class Vcpu implements VcpuContext {
         }
         timeout = Math.max(wait / 1e6, 0);
       }
-      const wake = Atomics.load(control, ControlSlot.Wake);
-      Atomics.store(control, ControlSlot.State, RunState.Waiting);
-      Atomics.wait(control, ControlSlot.Wake, wake, timeout);
-      Atomics.store(control, ControlSlot.State, RunState.Running);
+      this.sleep(timeout, RunState.Waiting);
+      if (this.control.requests() & Request.Pause) this.park();
     }
-    this.stats.waitMs += performance.now() - start;
+    this.count(StatSlot.WaitNs, (performance.now() - start) * 1e6);
   }
 
   yieldHost(): void {
-    // One vCPU per host thread: there is nothing of ours to run instead, so this is a pause for the host.
-    Atomics.wait(this.control, ControlSlot.Wake, Atomics.load(this.control, ControlSlot.Wake), 0);
+    // One vCPU per host thread: nothing of ours could run instead, so this is a short pause for the host.
+    Atomics.wait(this.control.words, ControlSlot.Wake, Atomics.load(this.control.words, ControlSlot.Wake), 0);
   }
 
   setTimer(deadline: number): void {
@@ -160,7 +210,105 @@ export class Vcpu implements VcpuContext {
 
   raiseEvent(vcpu: number, event: number): void {
     if (vcpu === this.vcpuId) this.held |= 1 << event;
-    else this.options.host.raiseEvent(vcpu, event);
+    else this.options.peers[vcpu]!.raiseEvent(event);
+  }
+
+  startVcpu(vcpu: number, entry: number, stack: number, argument: number): number {
+    if (vcpu >= this.vcpuCount) return Status.ENODEV;
+    if (!this.memory.contains(entry >>> 0, 1)) return Status.EINVAL;
+    const target = this.options.peers[vcpu]!;
+    const w = target.words;
+    if (Atomics.compareExchange(w, ControlSlot.State, RunState.Created, RunState.Starting) !== RunState.Created) return Status.EALREADY;
+    const cpu = this.machine.cpu;
+    const record = [0, entry, stack, argument, cpu.cr0, cpu.cr3, cpu.cr4, cpu.gdtBase, cpu.gdtLimit, cpu.idtBase, cpu.idtLimit, cpu.segSelector[CS]!, cpu.segSelector[DS]!];
+    for (let i = 1; i < record.length; i++) Atomics.store(w, ControlSlot.Start + i, record[i]! | 0);
+    Atomics.store(w, ControlSlot.Start + StartSlot.Ready, 1);
+    target.kick();
+    return Status.OK;
+  }
+
+  submitBlock(request: BlockRequest): void {
+    this.options.host.submitBlock({ ...request, vcpu: this.vcpuId });
+  }
+
+  // ---- start, sleep, requests and actions ---------------------------------------------------------
+
+  /**
+   * A secondary vCPU: sleeps until vcpu_start publishes its start record, then enters at the entry in the
+   * starter's execution mode (control registers and descriptor tables; flat segments with the starter's
+   * selectors) with the stack and the argument in EBX, the i386 first argument register. False if the VM
+   * stopped first.
+   */
+  awaitStart(): boolean {
+    const w = this.control.words;
+    while (Atomics.load(w, ControlSlot.Start + StartSlot.Ready) !== 1) {
+      if (this.control.requests() & Request.Stop) return false;
+      const wake = Atomics.load(w, ControlSlot.Wake);
+      if (Atomics.load(w, ControlSlot.Start + StartSlot.Ready) === 1) break;
+      Atomics.wait(w, ControlSlot.Wake, wake);
+    }
+    const get = (slot: StartSlot) => Atomics.load(w, ControlSlot.Start + slot);
+    const cpu = this.machine.cpu;
+    this.machine.enterFlatProtectedMode(get(StartSlot.Entry));
+    cpu.setCr4(get(StartSlot.Cr4));
+    cpu.setCr3(get(StartSlot.Cr3));
+    cpu.setCr0(get(StartSlot.Cr0));
+    cpu.gdtBase = get(StartSlot.GdtBase) >>> 0;
+    cpu.gdtLimit = get(StartSlot.GdtLimit);
+    cpu.idtBase = get(StartSlot.IdtBase) >>> 0;
+    cpu.idtLimit = get(StartSlot.IdtLimit);
+    cpu.setFlatSegments(get(StartSlot.CodeSelector), get(StartSlot.DataSelector), 0);
+    cpu.regs[ESP] = get(StartSlot.Stack);
+    cpu.regs[EBX] = get(StartSlot.Argument);
+    return true;
+  }
+
+  /**
+   * Sleeps on the wake word in `state` until kicked or `timeoutMs` passes. The queue is drained before the
+   * state leaves Running and after it returns to Running, which is what makes `VcpuControl.answered` true.
+   */
+  private sleep(timeoutMs: number, state: RunState): void {
+    const w = this.control.words;
+    this.drainActions();
+    const wake = Atomics.load(w, ControlSlot.Wake);
+    Atomics.store(w, ControlSlot.State, state);
+    if (Atomics.wait(w, ControlSlot.Wake, wake, timeoutMs) !== 'timed-out') Atomics.add(w, ControlSlot.Wakeups, 1);
+    Atomics.store(w, ControlSlot.State, RunState.Running);
+    this.drainActions();
+  }
+
+  /** Stop-the-world: stays at this instruction boundary while the pause request stands. */
+  private park(): void {
+    while ((this.control.requests() & (Request.Pause | Request.Stop)) === Request.Pause) this.sleep(Infinity, RunState.Paused);
+  }
+
+  private drainActions(): void {
+    const cpu = this.machine.cpu;
+    if (this.control.requests() & Request.InvalidateAllCode) {
+      Atomics.and(this.control.words, ControlSlot.Requests, ~Request.InvalidateAllCode);
+      cpu.invalidateAllCode();
+    }
+    const action = this.action;
+    while (this.control.actions.pop(action)) {
+      if (action[0] === Action.InvalidateCode) cpu.invalidateCode(action[1]! >>> 0);
+      // Action.Sync needs nothing but being taken: the crosscaller waits for that.
+    }
+  }
+
+  /** The slice boundary: requests, actions. False when the vCPU must stop. */
+  private boundary(): boolean {
+    const requests = this.control.requests();
+    if (requests & Request.Stop) return false;
+    if (requests & Request.Pause) {
+      this.park();
+      if (this.control.requests() & Request.Stop) return false;
+    }
+    if (requests & Request.InvalidateAllCode || this.control.actions.maybeReady()) this.drainActions();
+    return true;
+  }
+
+  private count(slot: number, amount: number): void {
+    this.stats[slot] = this.stats[slot]! + amount;
   }
 
   // ---- events and upcalls -------------------------------------------------------------------------
@@ -177,7 +325,7 @@ export class Vcpu implements VcpuContext {
       if (this.page >= 0) this.writeDeadline(0);
       this.held |= 1 << EventNumber.TIMER;
     }
-    this.held |= Atomics.exchange(this.control, ControlSlot.Events, 0);
+    this.held |= Atomics.exchange(this.control.words, ControlSlot.Events, 0);
     if (this.held !== 0 && this.page >= 0) {
       Atomics.or(this.memory.i32, (this.page + SHARED.events_pending) >> 2, this.held);
       this.memory.write8(this.page + SHARED.upcall_pending, 1);
@@ -202,7 +350,7 @@ export class Vcpu implements VcpuContext {
     this.memory.write8(this.page + SHARED.upcall_mask, 1);
     this.memory.write32(this.page + SHARED.upcall_count, this.memory.read32(this.page + SHARED.upcall_count) + 1);
     cpu.eip = this.upcallEntry;
-    this.stats.upcalls++;
+    this.count(StatSlot.Upcalls, 1);
   }
 
   // ---- the run loop -------------------------------------------------------------------------------
@@ -210,10 +358,11 @@ export class Vcpu implements VcpuContext {
   /** Runs until the guest stops, a triple fault, or a stop request; returns how it stopped. */
   run(): VcpuStop {
     const cpu = this.machine.cpu;
-    cpu.hypercalls = true;
-    Atomics.store(this.control, ControlSlot.State, RunState.Running);
+    const stats = this.stats;
+    Atomics.store(this.control.words, ControlSlot.State, RunState.Running);
+    this.drainActions();
     while (this.stopInfo === undefined) {
-      if (Atomics.load(this.control, ControlSlot.Requests) & Request.Stop) {
+      if (!this.boundary()) {
         this.stopInfo = { kind: 'stopped' };
         break;
       }
@@ -226,10 +375,11 @@ export class Vcpu implements VcpuContext {
         break;
       }
       const exit = cpu.run(SLICE);
+      stats[StatSlot.Instructions] = cpu.instructions;
       if (this.machine.exitCode !== undefined) this.stopInfo = { kind: 'debug-exit', code: this.machine.exitCode };
       else if (exit === Exit.Hypercall) {
-        const name = hypercallByNumber[cpu.regs[0]! >>> 0]?.name ?? 'unknown';
-        this.stats.hypercalls[name] = (this.stats.hypercalls[name] ?? 0) + 1;
+        const number = cpu.regs[0]! >>> 0;
+        this.count(StatSlot.Hypercalls + (hypercallByNumber[number] === undefined ? UNKNOWN : number), 1);
         dispatchHypercall(cpu, this);
       } else if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
@@ -239,8 +389,8 @@ export class Vcpu implements VcpuContext {
         this.stopInfo = { kind: 'halted' };
       }
     }
-    this.stats.instructions = cpu.instructions;
-    Atomics.store(this.control, ControlSlot.State, RunState.Stopped);
+    stats[StatSlot.Instructions] = cpu.instructions;
+    Atomics.store(this.control.words, ControlSlot.State, RunState.Stopped);
     return this.stopInfo!;
   }
 }

@@ -17,6 +17,8 @@ export interface MachineOptions {
   serial?: (byte: number) => void;
   /** The x87 unit; without one, x87 instructions raise #UD (no FPU present). */
   fpu?: X87Factory;
+  /** For a vCPU of a VM: the VM's code-owner bitmap (Int32Array over shared memory) and this vCPU's index. */
+  sharedCode?: { owners: Int32Array; index: number };
 }
 
 /** Why `Machine.run` returned. */
@@ -50,7 +52,7 @@ export class Machine {
       this.cpu.requestExit();
     }));
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(serial));
-    this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu);
+    this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu, options.sharedCode);
   }
 
   /** Loads a plain ELF (a paravirtual guest) and starts it at its entry in flat 32-bit protected mode. */

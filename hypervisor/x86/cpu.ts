@@ -113,11 +113,20 @@ export class Cpu implements CodeSource, FpuHost {
 
   /**
    * Decoded instructions cached per physical page, at [offset * 2 + (32-bit code ? 1 : 0)]. A write to a
-   * page that holds cached code drops the page's cache (self-modifying code, loaders). Writes made by
-   * other vCPUs or by devices straight into GuestMemory are not seen here: see invalidateCode.
+   * page that holds cached code drops the page's cache (self-modifying code, loaders). Devices that write
+   * guest RAM directly call invalidateCode themselves.
    */
   private readonly codeCache: (Instruction[] | undefined)[];
-  private readonly codePages: Uint8Array;
+  /**
+   * Per physical page, one bit for every CPU that holds decoded code of it. The VM shares one array among
+   * its vCPUs, so a write to a page another vCPU runs reaches `onForeignCodeWrite` (cross-modifying code).
+   */
+  private readonly codeOwners: Int32Array;
+  private readonly codeBit: number;
+  /** Called after this CPU wrote a page that other CPUs (`owners`, a bitmap) hold code of; their bits are already cleared. */
+  onForeignCodeWrite: ((page: number, owners: number) => void) | undefined = undefined;
+  /** The time-stamp counter's source; by default instructions retired (the virtual clock's time base). */
+  tscSource: (() => number) | undefined = undefined;
   /** Compiled blocks of flat 32-bit code per physical page, by offset, and how often each offset ran. */
   private readonly blocks: ((Block | undefined)[] | undefined)[];
   private readonly heat: (Uint8Array | undefined)[];
@@ -138,13 +147,14 @@ export class Cpu implements CodeSource, FpuHost {
   io: CpuIo;
   interrupts: InterruptSource | undefined;
 
-  constructor(memory: GuestMemory, io: CpuIo = EMPTY_IO, fpu?: X87Factory) {
+  constructor(memory: GuestMemory, io: CpuIo = EMPTY_IO, fpu?: X87Factory, sharedCode?: { owners: Int32Array; index: number }) {
     this.mem = memory;
     this.ram = memory.u8;
     this.ramSize = memory.size;
     this.view = new DataView(memory.buffer);
     this.codeCache = new Array<Instruction[] | undefined>(memory.size >>> 12).fill(undefined);
-    this.codePages = new Uint8Array(memory.size >>> 12);
+    this.codeOwners = sharedCode?.owners ?? new Int32Array(memory.size >>> 12);
+    this.codeBit = 1 << (sharedCode?.index ?? 0);
     this.blocks = new Array<(Block | undefined)[] | undefined>(memory.size >>> 12).fill(undefined);
     this.heat = new Array<Uint8Array | undefined>(memory.size >>> 12).fill(undefined);
     this.io = io;
@@ -423,21 +433,35 @@ export class Cpu implements CodeSource, FpuHost {
   }
   physWrite8(pa: number, v: number): void {
     if (pa < this.ramSize) {
-      if (this.codePages[pa >>> 12] !== 0) this.invalidateCode(pa >>> 12);
+      if (this.codeOwners[pa >>> 12] !== 0) this.codeWritten(pa >>> 12, pa >>> 12);
       this.ram[pa] = v;
     } else this.io.mmioWrite(pa, 1, v & 0xff);
   }
   physWrite16(pa: number, v: number): void {
     if (pa + 1 < this.ramSize) {
-      if (this.codePages[pa >>> 12] !== 0 || this.codePages[(pa + 1) >>> 12] !== 0) this.invalidateCode(pa >>> 12, (pa + 1) >>> 12);
+      if (this.codeOwners[pa >>> 12] !== 0 || this.codeOwners[(pa + 1) >>> 12] !== 0) this.codeWritten(pa >>> 12, (pa + 1) >>> 12);
       this.view.setUint16(pa, v & 0xffff, true);
     } else this.io.mmioWrite(pa, 2, v & 0xffff);
   }
   physWrite32(pa: number, v: number): void {
     if (pa + 3 < this.ramSize) {
-      if (this.codePages[pa >>> 12] !== 0 || this.codePages[(pa + 3) >>> 12] !== 0) this.invalidateCode(pa >>> 12, (pa + 3) >>> 12);
+      if (this.codeOwners[pa >>> 12] !== 0 || this.codeOwners[(pa + 3) >>> 12] !== 0) this.codeWritten(pa >>> 12, (pa + 3) >>> 12);
       this.view.setInt32(pa, v, true);
     } else this.io.mmioWrite(pa, 4, v | 0);
+  }
+
+  /** This CPU wrote pages [first, last], and some CPU holds code of one of them. */
+  private codeWritten(first: number, last: number): void {
+    for (let page = first; page <= last; page++) {
+      const owners = this.codeOwners[page]!;
+      if (owners & this.codeBit) this.invalidateCode(page);
+      const foreign = owners & ~this.codeBit;
+      if (foreign !== 0 && this.onForeignCodeWrite !== undefined) {
+        // Clear their bits now, so one notice per page covers every write until they decode it again.
+        Atomics.and(this.codeOwners, page, ~foreign);
+        this.onForeignCodeWrite(page, foreign);
+      }
+    }
   }
 
   /**
@@ -446,8 +470,9 @@ export class Cpu implements CodeSource, FpuHost {
    */
   invalidateCode(first: number, last = first): void {
     for (let page = first; page <= last; page++) {
-      if (page < this.codePages.length && this.codePages[page] !== 0) {
-        this.codePages[page] = 0;
+      if (page >= this.codeCache.length) continue;
+      if (this.codeOwners[page]! & this.codeBit) Atomics.and(this.codeOwners, page, ~this.codeBit);
+      if (this.codeCache[page] !== undefined || this.blocks[page] !== undefined) {
         this.codeCache[page] = undefined;
         this.blocks[page]?.forEach((block) => {
           if (block) block.dead = true;
@@ -461,7 +486,7 @@ export class Cpu implements CodeSource, FpuHost {
 
   /** Forgets every decoded instruction (after loading an image into RAM behind the CPU's back). */
   invalidateAllCode(): void {
-    this.codePages.fill(0);
+    for (let page = 0; page < this.codeCache.length; page++) if (this.codeOwners[page]! & this.codeBit) Atomics.and(this.codeOwners, page, ~this.codeBit);
     this.codeCache.fill(undefined);
     for (const page of this.blocks) page?.forEach((block) => {
       if (block) block.dead = true;
@@ -546,7 +571,7 @@ export class Cpu implements CodeSource, FpuHost {
     const block = compileBlock(instructions, eips);
     this.blocksCompiled++;
     (this.blocks[frame] ??= new Array<Block | undefined>(0x1000))[offset] = block;
-    this.codePages[frame] = 1;
+    this.ownCode(frame);
     return block;
   }
 
@@ -601,7 +626,7 @@ export class Cpu implements CodeSource, FpuHost {
     if (cache === undefined) {
       cache = new Array<Instruction>(0x2000);
       this.codeCache[frame] = cache;
-      this.codePages[frame] = 1;
+      this.ownCode(frame);
       this.codeFrameCache = cache;
     }
     this.codeFrameCache = cache;
@@ -916,7 +941,11 @@ export class Cpu implements CodeSource, FpuHost {
   }
 
   tsc(): number {
-    return this.tscOffset + this.instructions;
+    return this.tscOffset + (this.tscSource === undefined ? this.instructions : this.tscSource());
+  }
+
+  private ownCode(frame: number): void {
+    if ((this.codeOwners[frame]! & this.codeBit) === 0) Atomics.or(this.codeOwners, frame, this.codeBit);
   }
 
   // ---- exceptions and interrupts ----------------------------------------------------------------

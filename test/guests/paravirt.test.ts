@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createControlBlock } from '../../hypervisor/vcpu/control.js';
-import { Vcpu, type ClockKind } from '../../hypervisor/vcpu/vcpu.js';
+import { VcpuControl } from '../../hypervisor/vcpu/control.js';
+import { readStats, Vcpu, type ClockKind } from '../../hypervisor/vcpu/vcpu.js';
 import { Machine } from '../../hypervisor/vm/machine.js';
 import { generateBsp } from '../../toolchain/src/gen/bsp.js';
 import { writeTree } from '../../toolchain/src/gen/output.js';
@@ -40,28 +40,31 @@ function runParavirt(image: string, clock: ClockKind = 'virtual') {
   const logs: string[] = [];
   const machine = new Machine({ memoryBytes: 16 << 20, serial: (b) => (console += String.fromCharCode(b)) });
   machine.bootElf({ name: image, bytes: readFileSync(image) });
-  const vcpu = new Vcpu(machine, createControlBlock(), {
+  const vcpu = new Vcpu(machine, {
     vcpuId: 0,
-    vcpuCount: 1,
+    peers: [new VcpuControl()],
     clock,
     startTime: performance.timeOrigin + performance.now(),
     host: {
       console: (bytes) => bytes.forEach((b) => (console += String.fromCharCode(b))),
       consoleInput: () => new Uint8Array(0),
       log: (level, message) => logs.push(`${level}: ${message}`),
-      raiseEvent: () => {},
+      drives: [],
+      submitBlock: () => {
+        throw new Error('no drives');
+      },
     },
   });
   const stop = vcpu.run();
-  return { stop, console, logs, vcpu };
+  return { stop, console, logs, stats: readStats(vcpu.stats) };
 }
 
 describe.skipIf(problem !== null)('a paravirtual guest on the generated i386virt headers', () => {
   it('talks to the hypervisor through hypercalls, gets an error status for each bad call, and shuts down with its code', () => {
-    const { stop, console, logs, vcpu } = runParavirt(buildHello());
+    const { stop, console, logs, stats } = runParavirt(buildHello());
     expect(stop).toEqual({ kind: 'shutdown', reason: 0, code: 7 });
     // 12 numbers written in 3 calls each, 2 lines, and the 2 bad console_write calls.
-    expect(vcpu.stats.hypercalls).toEqual({ console_write: 40, interface_version: 1, feature_query: 2, clock_read: 2, debug_log: 2, unknown: 1, shutdown: 2 });
+    expect(stats.hypercalls).toEqual({ console_write: 40, interface_version: 1, feature_query: 2, clock_read: 2, debug_log: 2, unknown: 1, shutdown: 2 });
     expect(console).toBe(
       [
         'hello from i386virt',
@@ -85,23 +88,23 @@ describe.skipIf(problem !== null)('a paravirtual guest on the generated i386virt
   });
 
   it('keeps a periodic tick with the BSP clock driver, upcalls and wait_for_event (virtual clock)', () => {
-    const { stop, console, vcpu } = runParavirt(buildGuest('timer', true));
+    const { stop, console, stats } = runParavirt(buildGuest('timer', true));
     expect(stop).toEqual({ kind: 'shutdown', reason: 0, code: 0 });
     // On the virtual clock the guest is never late: exactly one upcall per tick.
     expect(console).toMatch(/^ticks 50\nupcalls 50\ncookie says it was enabled 1\nfirst tick after one period 1\nticks spaced by the period 1\nelapsed at least 50 ms 1\nelapsed ns \d+\n$/);
-    expect(vcpu.stats.upcalls).toBe(50);
-    expect(vcpu.stats.hypercalls.timer_set).toBeGreaterThanOrEqual(51);
+    expect(stats.upcalls).toBe(50);
+    expect(stats.hypercalls.timer_set).toBeGreaterThanOrEqual(51);
     // Reproducible: the virtual clock gives the same bytes every run.
     expect(runParavirt(buildGuest('timer', true)).console).toBe(console);
   });
 
   it('keeps the same tick on the real clock, sleeping between ticks', () => {
-    const { stop, console, vcpu } = runParavirt(buildGuest('timer', true), 'real');
+    const { stop, console, stats } = runParavirt(buildGuest('timer', true), 'real');
     expect(stop).toEqual({ kind: 'shutdown', reason: 0, code: 0 });
     expect(console).toMatch(/^ticks 50\nupcalls \d+\ncookie says it was enabled 1\nfirst tick after one period 1\n.*\nelapsed at least 50 ms 1\nelapsed ns \d+\n$/);
     const elapsed = Number(/elapsed ns (\d+)/.exec(console)![1]) / 1e6;
     expect(elapsed).toBeGreaterThanOrEqual(50);
-    expect(vcpu.stats.waitMs).toBeGreaterThan(elapsed * 0.5);
+    expect(stats.waitMs).toBeGreaterThan(elapsed * 0.5);
   });
 
   it('without the paravirtual interface, VMCALL is #UD, and with no IDT that ends in a triple fault', () => {
