@@ -11,10 +11,15 @@ import { writeFileAtomic, writeTree } from './gen/output.js';
 import { defaultSpecRoot, packageRoot } from './paths.js';
 import { allHypercalls } from './spec/model.js';
 import { archOf, loadSpec } from './spec/load.js';
+import { runImage } from './run.js';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** The guest console's output (default: written through `out` as text). */
+  console?(bytes: Uint8Array): void;
+  /** Host input for the guest console; the returned function disconnects it. */
+  input?(feed: (bytes: Uint8Array) => void): () => void;
 }
 
 const USAGE = `pvrt: paravirtualization for real-time guests
@@ -27,10 +32,33 @@ Usage:
   pvrt gen arch --like ARCH --name NEW [--spec DIR]  start hypercall-spec/arch/NEW.json from ARCH
   pvrt gen all [--spec DIR]                        regenerate every committed generated file
   pvrt demo [--arch ARCH] [--out DIR]              generate a BSP and compile it with every compiler found
+  pvrt run IMAGE [options]                         boot a paravirtual (or multiboot) i386 image
+      -m, --memory SIZE     guest RAM (default 64M)
+      --smp N               vCPUs, 1 to 32 (default 1)
+      --clock real|virtual  guest time from the host clock or from instructions retired (default real)
+      --drive FILE[,ro]     a block device backed by FILE (repeat for more; ,ro makes it read-only)
+      --append CMDLINE      the multiboot command line
+      --timeout S           stop the guest after S seconds (exit code 124)
+      --stats               print per-vCPU figures at exit (instructions, hypercalls, upcalls, waits)
+    The exit code is the guest's shutdown code.
 
 --spec defaults to the hypercall-spec folder shipped with pvrt.`;
 
-type Options = { spec?: string; arch?: string; out?: string; like?: string; name?: string; help?: boolean };
+type Options = {
+  spec?: string;
+  arch?: string;
+  out?: string;
+  like?: string;
+  name?: string;
+  help?: boolean;
+  memory?: string;
+  smp?: string;
+  clock?: string;
+  drive?: string[];
+  append?: string;
+  timeout?: string;
+  stats?: boolean;
+};
 
 function parse(args: string[]): { positionals: string[]; values: Options } {
   try {
@@ -45,6 +73,13 @@ function parse(args: string[]): { positionals: string[]; values: Options } {
         like: { type: 'string' },
         name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        memory: { type: 'string', short: 'm' },
+        smp: { type: 'string' },
+        clock: { type: 'string' },
+        drive: { type: 'string', multiple: true },
+        append: { type: 'string' },
+        timeout: { type: 'string' },
+        stats: { type: 'boolean' },
       },
     }) as { positionals: string[]; values: Options };
   } catch (err) {
@@ -58,7 +93,7 @@ function required(values: Options, name: keyof Options, command: string): string
   return v;
 }
 
-function run(argv: string[], io: Io): number {
+function run(argv: string[], io: Io): number | Promise<number> {
   const { positionals, values } = parse(argv);
   const [command, sub, ...extra] = positionals;
   if (values.help || command === undefined || command === 'help') {
@@ -128,6 +163,30 @@ function run(argv: string[], io: Io): number {
           throw new PvrtError({ message: `gen: unknown generator "${sub ?? ''}"; choose bsp, hypervisor, docs, arch or all\n\n${USAGE}` });
       }
     }
+    case 'run': {
+      if (sub === undefined) throw new PvrtError({ message: `run: which image? pvrt run IMAGE\n\n${USAGE}` });
+      noExtra(2);
+      const number = (name: string, value: string | undefined): number | undefined => {
+        if (value === undefined) return undefined;
+        const n = Number(value);
+        if (value.trim() === '' || !Number.isFinite(n)) throw new PvrtError({ message: `--${name}: "${value}" is not a number` });
+        return n;
+      };
+      const timeout = number('timeout', values.timeout);
+      return runImage(
+        {
+          image: sub,
+          memory: values.memory ?? '64M',
+          smp: number('smp', values.smp) ?? 1,
+          clock: (values.clock ?? 'real') as 'real' | 'virtual',
+          drives: values.drive ?? [],
+          ...(values.append === undefined ? {} : { append: values.append }),
+          ...(timeout === undefined ? {} : { timeout }),
+          stats: values.stats ?? false,
+        },
+        { console: io.console ?? ((bytes) => io.out(Buffer.from(bytes).toString('latin1'))), err: io.err, ...(io.input ? { input: io.input } : {}) },
+      );
+    }
     case 'demo':
       noExtra(1);
       return demo(specRoot, values.arch ?? 'i386', resolve(values.out ?? join(packageRoot(), 'build')), io);
@@ -171,10 +230,10 @@ function demo(specRoot: string, archName: string, buildDir: string, io: Io): num
   return failed === 0 ? 0 : 1;
 }
 
-/** Runs the CLI; returns the exit code. Errors in input become messages on stderr and exit code 1. */
-export function main(argv: string[], io: Io): number {
+/** Runs the CLI; resolves with the exit code. Errors in input become messages on stderr and exit code 1. */
+export async function main(argv: string[], io: Io): Promise<number> {
   try {
-    return run(argv, io);
+    return await run(argv, io);
   } catch (err) {
     if (err instanceof PvrtError) {
       io.err(`pvrt: ${err.message}`);
