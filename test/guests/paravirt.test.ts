@@ -4,33 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { VcpuControl } from '../../hypervisor/vcpu/control.js';
 import { readStats, Vcpu, type ClockKind } from '../../hypervisor/vcpu/vcpu.js';
 import { Machine } from '../../hypervisor/vm/machine.js';
-import { generateBsp } from '../../toolchain/src/gen/bsp.js';
-import { writeTree } from '../../toolchain/src/gen/output.js';
-import { defaultSpecRoot } from '../../toolchain/src/paths.js';
-import { loadSpec } from '../../toolchain/src/spec/load.js';
-import { tempDir } from '../helpers.js';
-import { buildImage, GUESTS_DIR, guestToolchainProblem } from '../support/guest-build.js';
+import { guestToolchainProblem } from '../support/guest-build.js';
+import { buildParavirtGuest } from '../support/paravirt.js';
 
 const problem = guestToolchainProblem();
 if (problem) console.warn(`SKIPPED: the paravirtual guest: ${problem}`);
 
-/**
- * A guest built against a freshly generated i386virt BSP: spec, generator, compiler and CPU in one path.
- * With `withBsp`, the BSP's C files are linked in too (start-up, hooks, events, clock, console).
- */
-function buildGuest(name: string, withBsp: boolean): string {
-  const bsp = join(tempDir('i386virt'), 'i386virt');
-  const files = generateBsp(loadSpec(defaultSpecRoot()), 'i386');
-  writeTree(bsp, files, 'test');
-  const dir = join(GUESTS_DIR, 'paravirt');
-  const bspSources = [...files.keys()].filter((f) => withBsp ? /\.(c|h)$/.test(f) : f.endsWith('.h')).map((f) => join(bsp, f));
-  return buildImage({
-    name: `paravirt-${name}`,
-    sources: [join(dir, 'start.S'), join(dir, `${name}.c`), join(dir, 'linker.ld'), ...bspSources],
-    runtime: false,
-    extraFlags: [`-I${join(bsp, 'include')}`, '-T', join(dir, 'linker.ld')],
-  });
-}
+const buildGuest = (name: string, withBsp: boolean): string => buildParavirtGuest(name, { withBsp });
 
 const buildHello = () => buildGuest('hello', false);
 

@@ -1,7 +1,9 @@
 /* Entry of a paravirtual guest: its own GDT (the loader leaves GDTR undefined, as multiboot does; upcalls
-   return with iret, which reloads CS from it), a stack, then main. main ends the VM with shutdown. */
+   return with iret, which reloads CS from it), a stack, then main. main ends the VM with shutdown.
+   Guests that start secondary vCPUs define secondary_main(argument). */
         .text
         .globl _start
+        .weak secondary_main
 _start:
         lgdt gdt_pointer
         ljmp $0x10, $1f
@@ -15,6 +17,19 @@ _start:
         call main
 2:      hlt
         jmp 2b
+
+/* A secondary vCPU (vcpu_start): ESP is its stack, EBX the argument; segments as the starter's. */
+        .globl secondary_entry
+secondary_entry:
+        pushl %ebx
+        call secondary_main
+3:      hlt
+        jmp 3b
+
+/* An upcall entry for guests that poll their events: the mask stays set until they wait again. */
+        .globl upcall_return
+upcall_return:
+        iret
 
         .section .rodata
         .align 8

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { generateBsp } from '../../toolchain/src/gen/bsp.js';
+import { writeTree } from '../../toolchain/src/gen/output.js';
+import { defaultSpecRoot } from '../../toolchain/src/paths.js';
+import { loadSpec } from '../../toolchain/src/spec/load.js';
+import { tempDir } from '../helpers.js';
+import { buildImage, GUESTS_DIR } from './guest-build.js';
+
+export const PARAVIRT_DIR = join(GUESTS_DIR, 'paravirt');
+
+let bsp: { dir: string; files: string[] } | undefined;
+
+/** The i386virt BSP, generated fresh from the spec once per process: spec, generator and compiler in one path. */
+function generatedBsp(): { dir: string; files: string[] } {
+  if (bsp === undefined) {
+    const dir = join(tempDir('i386virt'), 'i386virt');
+    const files = generateBsp(loadSpec(defaultSpecRoot()), 'i386');
+    writeTree(dir, files, 'test');
+    bsp = { dir, files: [...files.keys()] };
+  }
+  return bsp;
+}
+
+export interface ParavirtBuild {
+  /** Link the BSP's C files too (start-up, hooks, events, clock, console); otherwise only its headers. */
+  withBsp?: boolean;
+  /** -D definitions, e.g. { IDLE_NS: '5000000000ull' }. */
+  defines?: Record<string, string>;
+}
+
+/** Builds test/guests/paravirt/NAME.c with start.S against the generated i386virt BSP; returns the image path. */
+export function buildParavirtGuest(name: string, options: ParavirtBuild = {}): string {
+  const { dir, files } = generatedBsp();
+  const bspSources = files.filter((f) => (options.withBsp ? /\.(c|h)$/.test(f) : f.endsWith('.h'))).map((f) => join(dir, f));
+  const defines = Object.entries(options.defines ?? {}).map(([k, v]) => `-D${k}=${v}`);
+  return buildImage({
+    name: `paravirt-${name}${defines.length ? '-' + defines.join('').replace(/[^A-Za-z0-9]/g, '') : ''}`,
+    sources: [join(PARAVIRT_DIR, 'start.S'), join(PARAVIRT_DIR, `${name}.c`), join(PARAVIRT_DIR, 'pv.h'), join(PARAVIRT_DIR, 'linker.ld'), ...bspSources],
+    runtime: false,
+    extraFlags: [`-I${join(dir, 'include')}`, '-T', join(PARAVIRT_DIR, 'linker.ld'), ...defines],
+  });
+}
