@@ -203,7 +203,9 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
     await new Promise((r) => setTimeout(r, 50));
     await vm.pause();
     const a = vm.vmStats();
-    expect(a.vcpus.every((v) => v.state === 'paused' || v.state === 'waiting' || v.state === 'stopped')).toBe(true);
+    // Parked, asleep, or not started yet (on a loaded machine the boot vCPU may not have reached vcpu_start).
+    expect(a.vcpus.map((v) => v.state).filter((s) => !['paused', 'waiting', 'created', 'stopped'].includes(s))).toEqual([]);
+    expect(a.vcpus[0]!.state).toBe('paused');
     await new Promise((r) => setTimeout(r, 50));
     const b = vm.vmStats();
     expect(b.vcpus.map((v) => v.instructions)).toEqual(a.vcpus.map((v) => v.instructions));
