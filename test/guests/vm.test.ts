@@ -205,7 +205,6 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
     const a = vm.vmStats();
     // Parked, asleep, or not started yet (on a loaded machine the boot vCPU may not have reached vcpu_start).
     expect(a.vcpus.map((v) => v.state).filter((s) => !['paused', 'waiting', 'created', 'stopped'].includes(s))).toEqual([]);
-    expect(a.vcpus[0]!.state).toBe('paused');
     await new Promise((r) => setTimeout(r, 50));
     const b = vm.vmStats();
     expect(b.vcpus.map((v) => v.instructions)).toEqual(a.vcpus.map((v) => v.instructions));
