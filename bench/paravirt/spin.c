@@ -4,7 +4,7 @@
 #include "../../test/guests/paravirt/pv.h"
 
 #ifndef WORK
-#define WORK 3000000
+#define WORK 10000000
 #endif
 
 static uint8_t stacks[MAX_VCPUS][4096] __attribute__((aligned(16)));

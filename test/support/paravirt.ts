@@ -26,6 +26,8 @@ export interface ParavirtBuild {
   withBsp?: boolean;
   /** -D definitions, e.g. { IDLE_NS: '5000000000ull' }. */
   defines?: Record<string, string>;
+  /** Where NAME.c lives (default test/guests/paravirt); start.S and pv.h always come from there. */
+  dir?: string;
 }
 
 /** Builds test/guests/paravirt/NAME.c with start.S against the generated i386virt BSP; returns the image path. */
@@ -35,7 +37,7 @@ export function buildParavirtGuest(name: string, options: ParavirtBuild = {}): s
   const defines = Object.entries(options.defines ?? {}).map(([k, v]) => `-D${k}=${v}`);
   return buildImage({
     name: `paravirt-${name}${defines.length ? '-' + defines.join('').replace(/[^A-Za-z0-9]/g, '') : ''}`,
-    sources: [join(PARAVIRT_DIR, 'start.S'), join(PARAVIRT_DIR, `${name}.c`), join(PARAVIRT_DIR, 'pv.h'), join(PARAVIRT_DIR, 'linker.ld'), ...bspSources],
+    sources: [join(PARAVIRT_DIR, 'start.S'), join(options.dir ?? PARAVIRT_DIR, `${name}.c`), join(PARAVIRT_DIR, 'pv.h'), join(PARAVIRT_DIR, 'linker.ld'), ...bspSources],
     runtime: false,
     extraFlags: [`-I${join(dir, 'include')}`, '-T', join(PARAVIRT_DIR, 'linker.ld'), ...defines],
   });

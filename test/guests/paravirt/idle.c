@@ -39,6 +39,7 @@ int main(void)
     uint32_t n = page->vcpu_count;
     for (uint32_t v = 1; v < n; v++) (void)pvrt_vcpu_start(v, (pvrt_uword_t)(uintptr_t)secondary_entry, (pvrt_uword_t)(uintptr_t)&stacks[v][1024], v);
     while (started != n - 1) pv_wait(page, 1u << PVRT_EVENT_IPI);
+    write("idle\n");
     uint64_t start = pv_now();
     (void)pvrt_timer_set(start + IDLE_NS);
     uint32_t events = idle_wait(page, 1u << PVRT_EVENT_TIMER, start + IDLE_NS);
