@@ -3,7 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { GUEST_CFLAGS, GUEST_LINK_FLAGS as LINK_FLAGS } from '../../toolchain/src/build/guest.js';
 import { packageRoot } from '../../toolchain/src/paths.js';
+
+export { GUEST_CFLAGS };
 
 // From the package root, so the same code works from source and from the dist/ bundle.
 export const GUESTS_DIR = join(packageRoot(), 'test', 'guests');
@@ -11,13 +14,6 @@ export const RUNTIME_DIR = join(GUESTS_DIR, 'runtime');
 /** The guests of the "against QEMU" ladder, in the order they are worth trying. */
 export const GUEST_NAMES = ['arith64', 'float', 'switch', 'setjmp', 'realmode', 'paging', 'usermode'] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
-
-/** Freestanding i686 code; x87 floating point; no PIC, no stack protector, no libc. */
-export const GUEST_CFLAGS = [
-  '-m32', '-march=i686', '-mfpmath=387', '-ffreestanding', '-fno-pic', '-fno-pie', '-fno-stack-protector',
-  '-fno-asynchronous-unwind-tables', '-O2', '-Wall', '-Wextra',
-];
-const LINK_FLAGS = ['-nostdlib', '-static', '-no-pie', '-Wl,--build-id=none', '-Wl,-z,max-page-size=0x1000'];
 
 /** Debian 12's package for the 32-bit libgcc that `-m32 ... -lgcc` links (gcc-multilib pulls it in). */
 export const LIBGCC32_PACKAGE = 'lib32gcc-12-dev';

@@ -1,9 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateBsp } from '../../toolchain/src/gen/bsp.js';
 import { writeTree } from '../../toolchain/src/gen/output.js';
 import { defaultSpecRoot } from '../../toolchain/src/paths.js';
 import { loadSpec } from '../../toolchain/src/spec/load.js';
-import { tempDir } from '../helpers.js';
 import { buildImage, GUESTS_DIR } from './guest-build.js';
 
 export const PARAVIRT_DIR = join(GUESTS_DIR, 'paravirt');
@@ -13,7 +14,7 @@ let bsp: { dir: string; files: string[] } | undefined;
 /** The i386virt BSP, generated fresh from the spec once per process: spec, generator and compiler in one path. */
 function generatedBsp(): { dir: string; files: string[] } {
   if (bsp === undefined) {
-    const dir = join(tempDir('i386virt'), 'i386virt');
+    const dir = join(mkdtempSync(join(tmpdir(), 'pvrt-i386virt-')), 'i386virt'); // not test/helpers: benchmarks use this too
     const files = generateBsp(loadSpec(defaultSpecRoot()), 'i386');
     writeTree(dir, files, 'test');
     bsp = { dir, files: [...files.keys()] };

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileBsp, compilersFor } from './build/compilers.js';
+import { linkGuest } from './build/guest.js';
 import { PvrtError } from './errors.js';
 import { startArch } from './gen/arch.js';
 import { generateBsp } from './gen/bsp.js';
@@ -31,7 +32,8 @@ Usage:
   pvrt gen docs [--out FILE] [--spec DIR]          generate the interface reference (REFERENCE.md)
   pvrt gen arch --like ARCH --name NEW [--spec DIR]  start hypercall-spec/arch/NEW.json from ARCH
   pvrt gen all [--spec DIR]                        regenerate every committed generated file
-  pvrt demo [--arch ARCH] [--out DIR]              generate a BSP and compile it with every compiler found
+  pvrt demo [--arch ARCH] [--out DIR]              generate a BSP, compile it with every compiler found, and
+                                                   (i386) boot examples/hello on it
   pvrt run IMAGE [options]                         boot a paravirtual (or multiboot) i386 image
       -m, --memory SIZE     guest RAM (default 64M)
       --smp N               vCPUs, 1 to 32 (default 1)
@@ -197,8 +199,8 @@ function run(argv: string[], io: Io): number | Promise<number> {
   void extra;
 }
 
-/** What `npm start` shows at this stage: the spec checks, then a BSP generated and compiled for real. */
-function demo(specRoot: string, archName: string, buildDir: string, io: Io): number {
+/** What `npm start` shows: the spec checks, a BSP generated and compiled for real, then a guest built on it and booted. */
+async function demo(specRoot: string, archName: string, buildDir: string, io: Io): Promise<number> {
   const bundle = loadSpec(specRoot);
   const arch = archOf(bundle, archName);
   io.out(`spec: interface version ${bundle.spec.version}, ${allHypercalls(bundle.spec).length} hypercalls, ${bundle.archs.size} architectures, all checks pass`);
@@ -227,7 +229,22 @@ function demo(specRoot: string, archName: string, buildDir: string, io: Io): num
     return 1;
   }
   io.out(failed === 0 ? 'ok: the generated BSP compiles warning-free, and its static assertions prove the spec\'s struct layout' : `${failed} file(s) failed to compile`);
-  return failed === 0 ? 0 : 1;
+  if (failed !== 0) return 1;
+  if (arch.name !== 'i386') return 0; // the hypervisor runs i386 guests
+  return bootExample(bspDir, files, buildDir, io);
+}
+
+/** Builds examples/hello against the BSP just generated and boots it on two vCPUs. */
+async function bootExample(bspDir: string, files: Map<string, string>, buildDir: string, io: Io): Promise<number> {
+  const example = join(packageRoot(), 'examples', 'hello');
+  const image = linkGuest({
+    sources: [join(example, 'start.S'), join(example, 'hello.c'), ...[...files.keys()].filter((f) => f.endsWith('.c')).map((f) => join(bspDir, f))],
+    includeDirs: [join(bspDir, 'include')],
+    linkerScript: join(example, 'linker.ld'),
+    out: join(buildDir, 'hello.elf'),
+  });
+  io.out(`built ${image} from examples/hello; booting it: pvrt run ${image} --smp 2 --stats\n`);
+  return runImage({ image, memory: '16M', smp: 2, clock: 'real', drives: [], timeout: 30, stats: true }, { console: io.console ?? ((b) => io.out(Buffer.from(b).toString('latin1'))), err: io.out });
 }
 
 /** Runs the CLI; resolves with the exit code. Errors in input become messages on stderr and exit code 1. */
