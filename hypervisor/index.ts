@@ -10,3 +10,4 @@ export { loadElf, ImageError, type ImageFile } from './loader/elf.js';
 export { createVm, Vm, parseSize, TIMEOUT_EXIT, type VmConfig, type DriveConfig, type LoadOptions, type LoadedImage, type VmResult, type VmStats, type VcpuFigures, type VmEvents, type ClockKind } from './vm/vm.js';
 export { Vcpu, readStats, type VcpuHost, type VcpuOptions, type VcpuStop, type VcpuStats } from './vcpu/vcpu.js';
 export { VcpuControl } from './vcpu/control.js';
+export { RecordQueue, ByteRing } from './base/rings.js';

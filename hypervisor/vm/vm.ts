@@ -374,6 +374,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.memory.u8.fill(0);
     this.owners.fill(0);
     this.controls.splice(0, this.controls.length, ...this.controls.map(() => new VcpuControl()));
+    for (const stats of this.stats) stats.fill(0); // figures describe the current boot
     this.rebooting = false;
     this.load(this.image!.file, this.image!.options);
     this.start();

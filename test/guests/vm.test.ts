@@ -146,6 +146,15 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
       expect(readFileSync(path)).toEqual(Buffer.from(original));
     });
 
+    it('shutdown(REBOOT) restarts the guest from its image in clean RAM; the drive keeps what it wrote', async () => {
+      const { path } = disk();
+      writeFileSync(path, new Uint8Array(SECTORS * 512)); // boot count 0
+      const { result, console } = await boot('reboot', { drives: [path], vcpus: 2 });
+      expect(lines(console)).toEqual(['boot 1', 'boot 2', 'boot 3']);
+      expect(result).toMatchObject({ kind: 'shutdown', reason: 'poweroff', code: 3, exitCode: 3 });
+      expect(new Uint32Array(readFileSync(path).buffer, 0, 1)[0]).toBe(3);
+    });
+
     it('a drive that cannot be used is refused when the VM is created', () => {
       expect(() => createVm({ drives: ['/nonexistent/disk.img'] })).toThrow(/\/nonexistent\/disk\.img: cannot open the drive/);
       const odd = join(tempDir('drive'), 'odd.img');
