@@ -40,27 +40,29 @@ export class BlockFile {
   /**
    * Carries out a request the vCPU validated. The data moves straight between the file and guest RAM; a
    * write copies the buffer when it is carried out, as the spec says. `wrote(first, last)` reports the
-   * guest pages a read filled (DMA: decoded code there is stale), `complete()` the end of the request.
+   * guest pages a read filled (DMA: decoded code there is stale) and resolves when that is dealt with;
+   * only then are status and done written and `complete()` signalled.
    */
-  serve(request: BlockRequest, memory: GuestMemory, wrote: (firstPage: number, lastPage: number) => void, complete: () => void): void {
+  serve(request: BlockRequest, memory: GuestMemory, wrote: (firstPage: number, lastPage: number) => Promise<void>, complete: () => void): void {
     const fd = this.fd;
     const bytes = request.sectorCount * SECTOR_SIZE;
     const view = new Uint8Array(memory.buffer, request.buffer, bytes);
     const position = request.sector * SECTOR_SIZE;
     this.pending++;
-    const finish = (error: Error | null, done: number) => {
+    const finish = async (error: Error | null, done: number) => {
       const ok = error === null && done === bytes;
-      if (ok && !request.write) wrote(request.buffer >>> 12, (request.buffer + bytes - 1) >>> 12);
+      if (ok && !request.write) await wrote(request.buffer >>> 12, (request.buffer + bytes - 1) >>> 12);
       memory.write32(request.descriptor + REQUEST.status, ok ? Status.OK : Status.EIO);
       Atomics.store(memory.i32, (request.descriptor + REQUEST.done) >> 2, 1);
       Atomics.sub(this.inFlight, 0, 1);
       complete();
       if (--this.pending === 0) this.drained?.();
     };
-    if (fd === undefined) return finish(new Error('closed'), 0);
+    const settle = (error: Error | null, done: number) => void finish(error, done);
+    if (fd === undefined) return settle(new Error('closed'), 0);
     // A write takes a copy first: the guest may not touch the buffer, but another vCPU of a buggy guest could.
-    if (request.write) write(fd, view.slice(), 0, bytes, position, finish);
-    else read(fd, view, 0, bytes, position, finish);
+    if (request.write) write(fd, view.slice(), 0, bytes, position, settle);
+    else read(fd, view, 0, bytes, position, settle);
   }
 
   /** Waits for requests in flight, then closes the file. */

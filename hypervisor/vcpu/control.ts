@@ -144,8 +144,7 @@ export class VcpuControl {
    * started). The vCPU's side of that promise: it sets Running before it drains, and drains before it sleeps.
    */
   answered(position: number): boolean {
-    if (position < 0) return this.state !== RunState.Running;
-    if (this.actions.served() - position > 0) return true;
+    if (position >= 0 && this.actions.served() - position > 0) return true;
     return this.state !== RunState.Running;
   }
 }
@@ -166,7 +165,3 @@ export function statsWords(hypercallCount: number): number {
   return StatSlot.Hypercalls + hypercallCount + 1;
 }
 
-/** Tells the vCPUs in `owners` (a bitmap) that code of physical page `page` changed under them. */
-export function postCodeInvalidation(peers: readonly VcpuControl[], page: number, owners: number): void {
-  for (let v = 0; v < peers.length; v++) if (owners & (1 << v)) peers[v]!.post(Action.InvalidateCode, page);
-}

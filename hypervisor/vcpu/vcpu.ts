@@ -3,7 +3,7 @@ import { dispatchHypercall } from '../hypercall/dispatch.js';
 import { EventNumber, Feature, hypercallByNumber, PvclockFlags, Status, Structs } from '../hypercall/generated/interface.js';
 import type { Machine } from '../vm/machine.js';
 import { CS, DS, EBX, ESP, Exit } from '../x86/state.js';
-import { Action, ControlSlot, postCodeInvalidation, Request, RunState, StartSlot, StatSlot, statsWords, VcpuControl } from './control.js';
+import { Action, ControlSlot, Request, RunState, StartSlot, StatSlot, statsWords, VcpuControl } from './control.js';
 
 /** What a vCPU needs from the thread that hosts the VM: host I/O. Other vCPUs it reaches through their control blocks. */
 export interface VcpuHost {
@@ -115,7 +115,9 @@ export class Vcpu implements VcpuContext {
     cpu.hypercalls = true;
     // The TSC counts guest nanoseconds, so the shared page's pvclock is fixed: ns = tsc.
     cpu.tscSource = () => this.now();
-    cpu.onForeignCodeWrite = (page, owners) => postCodeInvalidation(options.peers, page, owners);
+    // x86 makes a store visible to every processor's instruction fetch: the writer goes on only once the
+    // vCPUs running that code have dropped it (or sleep, and will before they run again).
+    cpu.onForeignCodeWrite = (page, owners) => this.crosscall(owners, Action.InvalidateCode, page);
   }
 
   // ---- VcpuContext --------------------------------------------------------------------------------
@@ -275,6 +277,25 @@ export class Vcpu implements VcpuContext {
     if (Atomics.wait(w, ControlSlot.Wake, wake, timeoutMs) !== 'timed-out') Atomics.add(w, ControlSlot.Wakeups, 1);
     Atomics.store(w, ControlSlot.State, RunState.Running);
     this.drainActions();
+  }
+
+  /**
+   * A synchronous crosscall from this vCPU to the vCPUs in `targets` (a bitmap): returns once each has
+   * answered (see VcpuControl.answered). While it waits it serves its own queue, so two vCPUs calling
+   * each other cannot deadlock, and a stop request ends the wait.
+   */
+  crosscall(targets: number, kind: Action, argument: number): void {
+    const peers = this.options.peers;
+    const positions: number[] = [];
+    for (let v = 0; v < peers.length; v++) if (targets & (1 << v)) positions[v] = peers[v]!.post(kind, argument);
+    for (;;) {
+      let waitingFor: VcpuControl | undefined;
+      for (let v = 0; v < peers.length && waitingFor === undefined; v++) if (positions[v] !== undefined && !peers[v]!.answered(positions[v]!)) waitingFor = peers[v];
+      if (waitingFor === undefined || this.control.requests() & Request.Stop) return;
+      this.drainActions();
+      const served = waitingFor.actions.served();
+      Atomics.wait(waitingFor.words, waitingFor.actions.servedIndex, served, 0.05);
+    }
   }
 
   /** Stop-the-world: stays at this instruction boundary while the pause request stands. */

@@ -9,7 +9,7 @@ import { EventNumber, ShutdownReason } from '../hypercall/generated/interface.js
 import { hex, ImageError, loadElf, type ImageFile } from '../loader/elf.js';
 import { loadMultiboot, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH, type MultibootModule } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
-import { Action, postCodeInvalidation, Request, RunState, VcpuControl } from '../vcpu/control.js';
+import { Action, Request, RunState, VcpuControl } from '../vcpu/control.js';
 import { readStats, STATS_WORDS, type ClockKind, type VcpuStats, type VcpuStop } from '../vcpu/vcpu.js';
 import type { WorkerConfig, WorkerMessage } from '../vcpu/worker.js';
 
@@ -263,9 +263,13 @@ export class Vm extends EventEmitter<VmEvents> {
   async writeMemory(address: number, bytes: Uint8Array): Promise<void> {
     if (!this.memory.contains(address, bytes.length)) throw new RangeError(`writeMemory: ${hex(address)}+${bytes.length} is outside guest RAM`);
     this.memory.writeBytes(address, bytes);
-    if (bytes.length === 0) return;
+    if (bytes.length > 0) await this.invalidateCode(address >>> 12, (address + bytes.length - 1) >>> 12);
+  }
+
+  /** The crosscall behind host and DMA writes: every vCPU holding code of pages [first, last] drops it. */
+  private async invalidateCode(first: number, last: number): Promise<void> {
     const positions: number[][] = this.controls.map(() => []);
-    for (let page = address >>> 12; page <= (address + bytes.length - 1) >>> 12; page++) {
+    for (let page = first; page <= last; page++) {
       const owners = Atomics.exchange(this.owners, page, 0);
       for (let v = 0; v < this.vcpuCount; v++) if (owners & (1 << v)) positions[v]!.push(this.controls[v]!.post(Action.InvalidateCode, page));
     }
@@ -322,10 +326,8 @@ export class Vm extends EventEmitter<VmEvents> {
     drive.serve(
       request,
       this.memory,
-      (first, last) => {
-        // DMA into RAM: code decoded from those pages is stale on every vCPU that holds it.
-        for (let page = first; page <= last; page++) postCodeInvalidation(this.controls, page, Atomics.exchange(this.owners, page, 0));
-      },
+      // DMA into RAM: code decoded from those pages is stale; every vCPU drops it before `done` is set.
+      (first, last) => this.invalidateCode(first, last),
       () => this.controls[request.vcpu!]!.raiseEvent(EventNumber.BLOCK_COMPLETION),
     );
   }

@@ -155,6 +155,15 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
       expect(new Uint32Array(readFileSync(path).buffer, 0, 1)[0]).toBe(3);
     });
 
+    it('a block read over code the vCPU has translated (DMA) runs the new code once done is set', async () => {
+      const { path } = disk();
+      const sector = new Uint8Array(512);
+      sector.set([0xb8, 0x02, 0, 0, 0, 0xc3]); // mov $2, %eax; ret
+      writeFileSync(path, sector);
+      const { console } = await boot('dma', { drives: [path], clock: 'real' });
+      expect(lines(console)).toEqual(['before 1', 'read 0', 'status 0', 'after 2']);
+    });
+
     it('a drive that cannot be used is refused when the VM is created', () => {
       expect(() => createVm({ drives: ['/nonexistent/disk.img'] })).toThrow(/\/nonexistent\/disk\.img: cannot open the drive/);
       const odd = join(tempDir('drive'), 'odd.img');

@@ -45,7 +45,7 @@ int main(void)
     uint32_t events = idle_wait(page, 1u << PVRT_EVENT_TIMER, start + IDLE_NS);
     uint64_t elapsed = pv_now() - start;
     write_number("vcpus ", n);
-    write_number("woken by the timer ", events == (1u << PVRT_EVENT_TIMER));
+    write_number("woken by the timer ", (events & (1u << PVRT_EVENT_TIMER)) != 0); /* a late IPI from a secondary may come too */
     write_number("slept the whole time ", elapsed >= IDLE_NS);
     write_number("deadline cleared ", page->timer_deadline == 0);
     (void)pvrt_shutdown(PVRT_SHUTDOWN_REASON_POWEROFF, 0);
