@@ -112,7 +112,7 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly vcpuCount: number;
   readonly clock: ClockKind;
   private readonly controls: VcpuControl[];
-  private readonly stats: Float64Array[];
+  private readonly figures: Float64Array[];
   private readonly codeOwners: SharedArrayBuffer;
   private readonly owners: Int32Array;
   private readonly consoleInput = ByteRing.create(4096);
@@ -137,7 +137,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.clock = config.clock ?? 'real';
     if (this.clock !== 'real' && this.clock !== 'virtual') throw new RangeError(`clock: "${String(this.clock)}" is neither real nor virtual`);
     this.controls = Array.from({ length: vcpus }, () => new VcpuControl());
-    this.stats = Array.from({ length: vcpus }, () => new Float64Array(new SharedArrayBuffer(STATS_WORDS * 8)));
+    this.figures = Array.from({ length: vcpus }, () => new Float64Array(new SharedArrayBuffer(STATS_WORDS * 8)));
     this.codeOwners = new SharedArrayBuffer((this.memory.size >>> 12) * 4);
     this.owners = new Int32Array(this.codeOwners);
     this.drives = [];
@@ -188,7 +188,7 @@ export class Vm extends EventEmitter<VmEvents> {
         memory: this.memory.buffer,
         codeOwners: this.codeOwners,
         controls: this.controls.map((c) => c.buffer),
-        stats: this.stats[v]!.buffer as SharedArrayBuffer,
+        stats: this.figures[v]!.buffer as SharedArrayBuffer,
         consoleInput: this.consoleInput.buffer,
         clock: this.clock,
         startTime: this.startTime,
@@ -287,13 +287,13 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   /** Per-vCPU figures, read from shared memory without disturbing the vCPUs. */
-  vmStats(): VmStats {
+  stats(): VmStats {
     return {
       vcpus: this.controls.map((c, v) => ({
         vcpu: v,
         state: STATE_NAMES[c.state] ?? 'stopped',
         wakeups: Atomics.load(c.words, 4 /* ControlSlot.Wakeups */),
-        ...readStats(this.stats[v]!),
+        ...readStats(this.figures[v]!),
       })),
       wallMs: this.startTime === 0 ? 0 : performance.timeOrigin + performance.now() - this.startTime,
     };
@@ -376,7 +376,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.memory.u8.fill(0);
     this.owners.fill(0);
     this.controls.splice(0, this.controls.length, ...this.controls.map(() => new VcpuControl()));
-    for (const stats of this.stats) stats.fill(0); // figures describe the current boot
+    for (const stats of this.figures) stats.fill(0); // figures describe the current boot
     this.rebooting = false;
     this.load(this.image!.file, this.image!.options);
     this.start();

@@ -19,7 +19,7 @@ async function boot(name: string, config: VmConfig = {}, build: ParavirtBuild = 
   vm.load(buildParavirtGuest(name, build));
   vm.start();
   const result: VmResult = await vm.wait({ timeoutMs });
-  return { result, console, logs, stats: vm.vmStats(), vm };
+  return { result, console, logs, stats: vm.stats(), vm };
 }
 
 const lines = (text: string) => text.trimEnd().split('\n');
@@ -220,16 +220,16 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
     vm.start();
     await new Promise((r) => setTimeout(r, 50));
     await vm.pause();
-    const a = vm.vmStats();
+    const a = vm.stats();
     // Parked, asleep, or not started yet (on a loaded machine the boot vCPU may not have reached vcpu_start).
     expect(a.vcpus.map((v) => v.state).filter((s) => !['paused', 'waiting', 'created', 'stopped'].includes(s))).toEqual([]);
     await new Promise((r) => setTimeout(r, 50));
-    const b = vm.vmStats();
+    const b = vm.stats();
     expect(b.vcpus.map((v) => v.instructions)).toEqual(a.vcpus.map((v) => v.instructions));
     vm.resume();
     const result = await vm.wait({ timeoutMs: 20_000 });
     expect(result.kind).toBe('shutdown');
-    expect(vm.vmStats().vcpus[0]!.instructions).toBeGreaterThan(a.vcpus[0]!.instructions);
+    expect(vm.stats().vcpus[0]!.instructions).toBeGreaterThan(a.vcpus[0]!.instructions);
   });
 
   it('a fatal guest fault ends the VM with a message that says where', async () => {

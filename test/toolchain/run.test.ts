@@ -65,6 +65,21 @@ describe.skipIf(problem !== null)('pvrt run: guests', () => {
     expect(pvrt(['run', buildParavirtGuest('block'), '--drive', join(tempDir('run'), 'none.img')])).toMatchObject({ code: 1, err: expect.stringContaining('none.img: cannot open the drive') });
   });
 
+  it('boots a multiboot image with --append and --module', () => {
+    const dir = tempDir('run');
+    writeFileSync(join(dir, 'initrd.img'), Uint8Array.of(1, 2, 3));
+    writeFileSync(join(dir, 'config.txt'), 'x');
+    const checksum = (bytes: number[]) => bytes.reduce((sum, b) => (Math.imul(sum, 31) + b) >>> 0, 0);
+    const r = pvrt(['run', buildParavirtGuest('mbinfo'), '--append', 'console=pv quiet', '--module', join(dir, 'initrd.img'), '--module', `${join(dir, 'config.txt')},config verbose`]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(
+      `cmdline console=pv quiet\nmodules 2\nmodule ${join(dir, 'initrd.img')} bytes 3\nchecksum ${checksum([1, 2, 3])}\nmodule config verbose bytes 1\nchecksum ${checksum([0x78])}\n`,
+    );
+    expect(pvrt(['run', buildParavirtGuest('mbinfo'), '--module', join(dir, 'none')])).toMatchObject({ code: 1, err: expect.stringContaining('cannot read it') });
+    // A plain ELF cannot take a command line.
+    expect(pvrt(['run', buildParavirtGuest('hello'), '--append', 'x'])).toMatchObject({ code: 1, err: expect.stringContaining('need a multiboot image') });
+  });
+
   it('reports a fatal guest fault and a timeout with their own exit codes', () => {
     const fault = pvrt(['run', buildParavirtGuest('fault')]);
     expect(fault.code).toBe(1);

@@ -40,6 +40,7 @@ Usage:
       --clock real|virtual  guest time from the host clock or from instructions retired (default real)
       --drive FILE[,ro]     a block device backed by FILE (repeat for more; ,ro makes it read-only)
       --append CMDLINE      the multiboot command line
+      --module FILE[,STR]   a multiboot module, with its string (repeat for more)
       --timeout S           stop the guest after S seconds (exit code 124)
       --stats               print per-vCPU figures at exit (instructions, hypercalls, upcalls, waits)
     The exit code is the guest's shutdown code.
@@ -57,6 +58,7 @@ type Options = {
   smp?: string;
   clock?: string;
   drive?: string[];
+  module?: string[];
   append?: string;
   timeout?: string;
   stats?: boolean;
@@ -79,6 +81,7 @@ function parse(args: string[]): { positionals: string[]; values: Options } {
         smp: { type: 'string' },
         clock: { type: 'string' },
         drive: { type: 'string', multiple: true },
+        module: { type: 'string', multiple: true },
         append: { type: 'string' },
         timeout: { type: 'string' },
         stats: { type: 'boolean' },
@@ -183,6 +186,7 @@ function run(argv: string[], io: Io): number | Promise<number> {
           clock: (values.clock ?? 'real') as 'real' | 'virtual',
           drives: values.drive ?? [],
           ...(values.append === undefined ? {} : { append: values.append }),
+          ...(values.module === undefined ? {} : { modules: values.module }),
           ...(timeout === undefined ? {} : { timeout }),
           stats: values.stats ?? false,
         },

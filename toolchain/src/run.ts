@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createVm, ImageError, type VmResult, type VmStats } from '../../hypervisor/index.js';
+import type { MultibootModule } from '../../hypervisor/loader/multiboot.js';
 import { DriveError } from '../../hypervisor/devices/block-file.js';
 import { PvrtError } from './errors.js';
 
@@ -10,6 +12,8 @@ export interface RunOptions {
   clock: 'real' | 'virtual';
   drives: string[];
   append?: string;
+  /** Multiboot modules: FILE or FILE,STRING (the module's string; default the file name). */
+  modules?: string[];
   /** Seconds; none when undefined. */
   timeout?: number;
   stats: boolean;
@@ -29,6 +33,19 @@ function driveOf(value: string): { path: string; readOnly: boolean } {
   return { path: m[1]!, readOnly: m[2] === ',ro' };
 }
 
+/** Reads a `--module` value: FILE or FILE,STRING. */
+function moduleOf(value: string): MultibootModule {
+  const comma = value.indexOf(',');
+  const path = comma < 0 ? value : value.slice(0, comma);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new PvrtError({ message: `--module ${path}: cannot read it: ${(err as Error).message}` });
+  }
+  return { file: { name: path, bytes }, ...(comma < 0 ? {} : { cmdline: value.slice(comma + 1) }) };
+}
+
 /**
  * Boots a paravirtual (or multiboot) image on the hypervisor and returns the process exit code: the
  * guest's shutdown code, (code << 1) | 1 for QEMU's isa-debug-exit, 124 on a timeout, 1 with a message on
@@ -41,7 +58,10 @@ export async function runImage(options: RunOptions, io: RunIo): Promise<number> 
   let vm;
   try {
     vm = createVm({ memory: options.memory, vcpus: options.smp, clock: options.clock, drives: options.drives.map(driveOf) });
-    vm.load(options.image, options.append === undefined ? {} : { cmdline: options.append });
+    vm.load(options.image, {
+      ...(options.append === undefined ? {} : { cmdline: options.append }),
+      ...(options.modules?.length ? { modules: options.modules.map(moduleOf) } : {}),
+    });
   } catch (err) {
     if (err instanceof ImageError || err instanceof DriveError || err instanceof RangeError) throw new PvrtError({ message: err.message });
     throw err;
@@ -54,7 +74,7 @@ export async function runImage(options: RunOptions, io: RunIo): Promise<number> 
   disconnect?.();
   const message = describe(result);
   if (message) io.err(`pvrt: ${options.image}: ${message}`);
-  if (options.stats) io.err(formatStats(vm.vmStats()));
+  if (options.stats) io.err(formatStats(vm.stats()));
   return result.exitCode;
 }
 

@@ -5,6 +5,7 @@
         .globl _start
         .weak secondary_main
 _start:
+        movl %ebx, multiboot_info       /* the multiboot information, for multiboot images (else 0) */
         lgdt gdt_pointer
         ljmp $0x10, $1f
 1:      movw $0x18, %ax
@@ -40,6 +41,10 @@ gdt:    .quad 0
 gdt_pointer:
         .word gdt_pointer - gdt - 1
         .long gdt
+
+        .data
+        .globl multiboot_info
+multiboot_info: .long 0
 
         .bss
         .align 16
