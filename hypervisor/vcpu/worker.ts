@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteRing } from '../base/rings.js';
 import type { BlockRequest } from '../hypercall/context.js';
-import { Machine } from '../vm/machine.js';
+import { Machine, type RomImage } from '../vm/machine.js';
 import { Fpu } from '../x86/fpu.js';
 import { EAX, EBX } from '../x86/state.js';
 import { VcpuControl } from './control.js';
@@ -24,6 +24,7 @@ export interface WorkerConfig {
   clock: ClockKind;
   startTime: number;
   drives: { sectorCount: number; readOnly: boolean; inFlight: SharedArrayBuffer }[];
+  roms: RomImage[];
   /** The boot vCPU's entry state; secondaries wait for vcpu_start instead. */
   boot?: { eip: number; eax: number; ebx: number; eflags: number };
 }
@@ -55,6 +56,7 @@ function main(config: WorkerConfig): void {
     },
     fpu: (host) => new Fpu(host),
     sharedCode: { owners: new Int32Array(config.codeOwners), index: config.vcpuId },
+    roms: config.roms,
   });
   const input = new ByteRing(config.consoleInput);
   const drives: DriveInfo[] = config.drives.map((d) => ({ sectorCount: d.sectorCount, readOnly: d.readOnly, inFlight: new Int32Array(d.inFlight) }));

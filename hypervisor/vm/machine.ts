@@ -1,5 +1,6 @@
 import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
+import { Rom } from '../devices/rom.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
@@ -17,8 +18,25 @@ export interface MachineOptions {
   serial?: (byte: number) => void;
   /** The x87 unit; without one, x87 instructions raise #UD (no FPU present). */
   fpu?: X87Factory;
+  /** Read-only images mapped on the MMIO bus above RAM (a firmware, a device tree, a boot ROM). */
+  roms?: readonly RomImage[];
   /** For a vCPU of a VM: the VM's code-owner bitmap (Int32Array over shared memory) and this vCPU's index. */
   sharedCode?: { owners: Int32Array; index: number };
+}
+
+export interface RomImage {
+  name: string;
+  /** Guest-physical address, at or above the end of RAM. */
+  base: number;
+  bytes: Uint8Array;
+}
+
+/** One entry of the physical memory map. */
+export interface MemoryRegion {
+  kind: 'ram' | 'rom' | 'mmio';
+  name: string;
+  base: number;
+  size: number;
 }
 
 /** Why `Machine.run` returned. */
@@ -52,7 +70,19 @@ export class Machine {
       this.cpu.requestExit();
     }));
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(serial));
+    for (const rom of options.roms ?? []) {
+      if (rom.base < this.memory.size) throw new RangeError(`ROM ${rom.name} at 0x${rom.base.toString(16)} overlaps RAM (0 to 0x${this.memory.size.toString(16)})`);
+      this.mmio.register(rom.base, rom.bytes.length, new Rom(rom.name, rom.bytes));
+    }
     this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu, options.sharedCode);
+  }
+
+  /** The physical memory map: RAM from 0, then every ROM and MMIO device range, by address. */
+  memoryMap(): MemoryRegion[] {
+    return [
+      { kind: 'ram', name: 'ram', base: 0, size: this.memory.size },
+      ...this.mmio.map.map((r) => ({ kind: r.device instanceof Rom ? ('rom' as const) : ('mmio' as const), name: r.device.name, base: r.base, size: r.size })),
+    ];
   }
 
   /** Loads a plain ELF (a paravirtual guest) and starts it at its entry in flat 32-bit protected mode. */

@@ -9,6 +9,7 @@ import { EventNumber, ShutdownReason } from '../hypercall/generated/interface.js
 import { hex, ImageError, loadElf, type ImageFile } from '../loader/elf.js';
 import { loadMultiboot, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH, type MultibootModule } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
+import type { RomImage } from './machine.js';
 import { Action, Request, RunState, VcpuControl } from '../vcpu/control.js';
 import { readStats, STATS_WORDS, type ClockKind, type VcpuStats, type VcpuStop } from '../vcpu/vcpu.js';
 import type { WorkerConfig, WorkerMessage } from '../vcpu/worker.js';
@@ -29,6 +30,8 @@ export interface VmConfig {
   clock?: ClockKind;
   /** Block devices backed by host files, by index. */
   drives?: readonly (string | DriveConfig)[];
+  /** Read-only images mapped above RAM on every vCPU's MMIO bus (firmware, tables). */
+  roms?: readonly RomImage[];
 }
 
 export interface LoadOptions {
@@ -117,6 +120,7 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly owners: Int32Array;
   private readonly consoleInput = ByteRing.create(4096);
   private readonly drives: BlockFile[];
+  private readonly roms: RomImage[];
   private workers: Worker[] = [];
   private exits: Promise<void>[] = [];
   private boot: WorkerConfig['boot'];
@@ -140,6 +144,10 @@ export class Vm extends EventEmitter<VmEvents> {
     this.figures = Array.from({ length: vcpus }, () => new Float64Array(new SharedArrayBuffer(STATS_WORDS * 8)));
     this.codeOwners = new SharedArrayBuffer((this.memory.size >>> 12) * 4);
     this.owners = new Int32Array(this.codeOwners);
+    this.roms = [...(config.roms ?? [])];
+    for (const rom of this.roms) {
+      if (rom.base < bytes || rom.base + rom.bytes.length > 2 ** 32) throw new RangeError(`roms: ${rom.name} at ${hex(rom.base)}+${rom.bytes.length} must lie between the end of RAM and 4 GiB`);
+    }
     this.drives = [];
     try {
       for (const drive of config.drives ?? []) {
@@ -193,6 +201,7 @@ export class Vm extends EventEmitter<VmEvents> {
         clock: this.clock,
         startTime: this.startTime,
         drives,
+        roms: this.roms,
         ...(v === 0 ? { boot: this.boot } : {}),
       };
       const worker = new Worker(script, { workerData: config, name: `vcpu${v}` });

@@ -172,6 +172,13 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
     });
   });
 
+  it('a ROM in the memory map reads its bytes and ignores writes', async () => {
+    const { console } = await boot('rom', { roms: [{ name: 'firmware', base: 0xffff0000, bytes: Uint8Array.of(0x78, 0x56, 0x34, 0x12) }] });
+    // 0x12345678, unchanged by the write; beyond the ROM nothing answers (all ones).
+    expect(lines(console)).toEqual(['rom word 305419896', 'after a write 305419896', 'past its end 255']);
+    expect(() => createVm({ memory: '16M', roms: [{ name: 'low', base: 0x1000, bytes: new Uint8Array(4) }] })).toThrow(/roms: low at 0x00001000\+4 must lie between the end of RAM and 4 GiB/);
+  });
+
   it('console input reaches the guest through the shared ring and CONSOLE_INPUT', async () => {
     const vm = createVm({ memory: '16M', clock: 'real' });
     let console = '';
