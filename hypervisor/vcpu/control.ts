@@ -22,8 +22,11 @@ export const enum ControlSlot {
    * it (State Created -> Starting), then published by StartReady = 1.
    */
   Start = 5,
+  /** The armed one-shot deadline in ns (low and high words; -1, -1 when none), for whoever looks on. */
+  DeadlineLow = 5 + 13,
+  DeadlineHigh = 5 + 14,
   /** The action queue's words start here. */
-  Queue = 5 + 13,
+  Queue = 5 + 15,
 }
 
 /** The start record vcpu_start leaves for a secondary vCPU: where it enters and the starter's execution mode. */
@@ -87,6 +90,7 @@ export class VcpuControl {
   ) {
     this.words = new Int32Array(buffer);
     this.actions = new RecordQueue(this.words, ControlSlot.Queue, QUEUE_CAPACITY, RECORD_WORDS, init);
+    if (init) this.deadline = undefined;
   }
 
   /** The same control block seen from another thread. */
@@ -96,6 +100,17 @@ export class VcpuControl {
 
   get state(): RunState {
     return Atomics.load(this.words, ControlSlot.State) as RunState;
+  }
+
+  /** The armed timer deadline in ns, or undefined. Written by the vCPU, read by anyone. */
+  get deadline(): number | undefined {
+    const high = Atomics.load(this.words, ControlSlot.DeadlineHigh);
+    return high < 0 ? undefined : high * 4294967296 + (Atomics.load(this.words, ControlSlot.DeadlineLow) >>> 0);
+  }
+
+  set deadline(ns: number | undefined) {
+    Atomics.store(this.words, ControlSlot.DeadlineLow, ns === undefined ? -1 : ns % 4294967296 | 0);
+    Atomics.store(this.words, ControlSlot.DeadlineHigh, ns === undefined ? -1 : Math.floor(ns / 4294967296));
   }
 
   /** Wakes the vCPU if it sleeps, so it looks at its events and requests at its next instruction boundary. */

@@ -177,6 +177,8 @@ export class Vcpu implements VcpuContext {
     const start = performance.now();
     const words = this.control.words;
     for (;;) {
+      // The wake word is read before looking: a kick that lands after the look changes it, so the sleep below returns at once.
+      const wake = Atomics.load(words, ControlSlot.Wake);
       this.collectEvents();
       if (this.eventsPending() || this.control.requests() & Request.Stop) break;
       let timeout = Infinity;
@@ -189,7 +191,7 @@ export class Vcpu implements VcpuContext {
         }
         timeout = Math.max(wait / 1e6, 0);
       }
-      this.sleep(timeout, RunState.Waiting);
+      this.sleep(timeout, RunState.Waiting, wake);
       if (this.control.requests() & Request.Pause) this.park();
     }
     this.count(StatSlot.WaitNs, (performance.now() - start) * 1e6);
@@ -202,11 +204,13 @@ export class Vcpu implements VcpuContext {
 
   setTimer(deadline: number): void {
     this.deadline = deadline;
+    this.control.deadline = deadline;
     if (this.page >= 0) this.writeDeadline(deadline);
   }
 
   cancelTimer(): void {
     this.deadline = -1;
+    this.control.deadline = undefined;
     if (this.page >= 0) this.writeDeadline(0);
   }
 
@@ -266,13 +270,13 @@ export class Vcpu implements VcpuContext {
   }
 
   /**
-   * Sleeps on the wake word in `state` until kicked or `timeoutMs` passes. The queue is drained before the
+   * Sleeps on the wake word in `state` until kicked (since the caller read `wake`, before it looked at what
+   * it waits for) or `timeoutMs` passes. The queue is drained before the
    * state leaves Running and after it returns to Running, which is what makes `VcpuControl.answered` true.
    */
-  private sleep(timeoutMs: number, state: RunState): void {
+  private sleep(timeoutMs: number, state: RunState, wake: number): void {
     const w = this.control.words;
     this.drainActions();
-    const wake = Atomics.load(w, ControlSlot.Wake);
     Atomics.store(w, ControlSlot.State, state);
     if (Atomics.wait(w, ControlSlot.Wake, wake, timeoutMs) !== 'timed-out') Atomics.add(w, ControlSlot.Wakeups, 1);
     Atomics.store(w, ControlSlot.State, RunState.Running);
@@ -300,7 +304,11 @@ export class Vcpu implements VcpuContext {
 
   /** Stop-the-world: stays at this instruction boundary while the pause request stands. */
   private park(): void {
-    while ((this.control.requests() & (Request.Pause | Request.Stop)) === Request.Pause) this.sleep(Infinity, RunState.Paused);
+    for (;;) {
+      const wake = Atomics.load(this.control.words, ControlSlot.Wake);
+      if ((this.control.requests() & (Request.Pause | Request.Stop)) !== Request.Pause) return;
+      this.sleep(Infinity, RunState.Paused, wake);
+    }
   }
 
   private drainActions(): void {
@@ -343,6 +351,7 @@ export class Vcpu implements VcpuContext {
   private collectEvents(): void {
     if (this.deadline >= 0 && this.now() >= this.deadline) {
       this.deadline = -1;
+      this.control.deadline = undefined;
       if (this.page >= 0) this.writeDeadline(0);
       this.held |= 1 << EventNumber.TIMER;
     }

@@ -10,7 +10,7 @@ import { hex, ImageError, loadElf, type ImageFile } from '../loader/elf.js';
 import { loadMultiboot, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH, type MultibootModule } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { RomImage } from './machine.js';
-import { Action, Request, RunState, VcpuControl } from '../vcpu/control.js';
+import { Action, ControlSlot, Request, RunState, VcpuControl } from '../vcpu/control.js';
 import { readStats, STATS_WORDS, type ClockKind, type VcpuStats, type VcpuStop } from '../vcpu/vcpu.js';
 import type { WorkerConfig, WorkerMessage } from '../vcpu/worker.js';
 
@@ -63,6 +63,8 @@ export interface VcpuFigures extends VcpuStats {
   state: 'created' | 'starting' | 'running' | 'waiting' | 'paused' | 'stopped';
   /** Times the vCPU was woken from a sleep by an event or request. */
   wakeups: number;
+  /** The armed one-shot timer's deadline in guest ns, or null. */
+  timerDeadline: number | null;
 }
 
 export interface VmStats {
@@ -301,7 +303,8 @@ export class Vm extends EventEmitter<VmEvents> {
       vcpus: this.controls.map((c, v) => ({
         vcpu: v,
         state: STATE_NAMES[c.state] ?? 'stopped',
-        wakeups: Atomics.load(c.words, 4 /* ControlSlot.Wakeups */),
+        wakeups: Atomics.load(c.words, ControlSlot.Wakeups),
+        timerDeadline: c.deadline ?? null,
         ...readStats(this.figures[v]!),
       })),
       wallMs: this.startTime === 0 ? 0 : performance.timeOrigin + performance.now() - this.startTime,

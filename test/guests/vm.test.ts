@@ -90,6 +90,21 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
     expect(stats.vcpus[1]!.wakeups).toBeGreaterThan(1000);
   });
 
+  it('the control block shows the armed timer deadline while the guest sleeps', async () => {
+    const vm = createVm({ memory: '16M', clock: 'real' });
+    vm.load(buildParavirtGuest('idle', { defines: { IDLE_NS: '3600000000000ull' } }));
+    let idle!: () => void;
+    const idling = new Promise<void>((resolve) => (idle = resolve));
+    vm.on('console', (bytes) => Buffer.from(bytes).toString() === 'idle\n' && idle());
+    vm.start();
+    await idling;
+    await new Promise((r) => setTimeout(r, 20));
+    const vcpu = vm.stats().vcpus[0]!;
+    expect(vcpu.state).toBe('waiting');
+    expect(vcpu.timerDeadline).toBeGreaterThan(3600e9);
+    expect((await vm.stop()).kind).toBe('stopped');
+  });
+
   it('idle: four vCPUs wait with no events; the boot vCPU sleeps to its timer', async () => {
     const { result, console } = await boot('idle', { vcpus: 4 });
     expect(result.kind).toBe('shutdown');
@@ -228,6 +243,7 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
     await new Promise((r) => setTimeout(r, 50));
     await vm.pause();
     const a = vm.stats();
+    expect(a.vcpus.map((v) => v.timerDeadline)).toEqual([null, null]); // the smp guest arms no timer
     // Parked, asleep, or not started yet (on a loaded machine the boot vCPU may not have reached vcpu_start).
     expect(a.vcpus.map((v) => v.state).filter((s) => !['paused', 'waiting', 'created', 'stopped'].includes(s))).toEqual([]);
     await new Promise((r) => setTimeout(r, 50));
