@@ -6,6 +6,7 @@
  *    unassigned port (the exit full emulation takes), timed by the guest with the TSC (guest ns).
  * 2. Wake-up latency on the real clock: from a one-shot timer's deadline to the guest's upcall entry, p50
  *    and p99 in the guest, beside the host's own floor: how late Atomics.wait wakes for the same timeout.
+ *    And an IPI round trip between two sleeping vCPUs beside two host threads bouncing Atomics.wait/notify.
  * 3. Host CPU used by an idle 4-vCPU guest over 5 s, beside the same guest polling instead of waiting.
  * 4. Scaling: the same CPU-bound work on 1 and on 2 vCPUs; the ratio of work done per wall second.
  *
@@ -96,6 +97,38 @@ async function wakeupLatency(): Promise<void> {
   console.log(`   guest / host          p50 ${(p50 / percentile(host, 50)).toFixed(2).padStart(7)}      p99 ${(p99 / percentile(host, 99)).toFixed(2).padStart(7)}`);
 }
 
+/** The host's floor for a cross-thread wake-up: two workers bouncing a word with Atomics.wait/notify. */
+async function hostPingPong(rounds: number): Promise<number> {
+  const word = new Int32Array(new SharedArrayBuffer(8));
+  const code = `const { workerData, parentPort } = require('node:worker_threads');
+    const w = new Int32Array(workerData.buffer);
+    for (let i = 0; i < workerData.rounds; i++) {
+      while (Atomics.load(w, 0) !== 1) Atomics.wait(w, 0, 0);
+      Atomics.store(w, 0, 0); Atomics.notify(w, 0);
+    }
+    parentPort.postMessage('done');`;
+  const pong = new Worker(code, { eval: true, workerData: { buffer: word.buffer, rounds } });
+  const pongDone = new Promise((resolve) => pong.once('message', resolve)); // listen now: it may finish first
+  const ping = `const { workerData, parentPort } = require('node:worker_threads');
+    const w = new Int32Array(workerData.buffer);
+    const start = performance.now();
+    for (let i = 0; i < workerData.rounds; i++) {
+      Atomics.store(w, 0, 1); Atomics.notify(w, 0);
+      while (Atomics.load(w, 0) !== 0) Atomics.wait(w, 0, 1);
+    }
+    parentPort.postMessage((performance.now() - start) / workerData.rounds);`;
+  const perRound = await new Promise<number>((resolve) => new Worker(ping, { eval: true, workerData: { buffer: word.buffer, rounds } }).once('message', resolve));
+  await pongDone;
+  return perRound * 1e6;
+}
+
+async function ipiRoundTrip(): Promise<void> {
+  const r = await run(buildParavirtGuest('ipi'), { vcpus: 2 });
+  const host = await hostPingPong(r.figures['round trips']!);
+  const guest = r.figures['ns per round trip']!;
+  console.log(`   IPI ping-pong, 2 vCPUs asleep between IPIs: ${(guest / 1000).toFixed(1)} us per round trip; host peer, two threads bouncing Atomics.wait/notify: ${(host / 1000).toFixed(1)} us (ratio ${(guest / host).toFixed(2)})`);
+}
+
 async function idleCpu(): Promise<void> {
   const idleNs = `${IDLE_SECONDS * 1e9}ull`;
   const waiting = await run(guest('idle', { defines: { IDLE_NS: idleNs } }), { vcpus: 4 }, 'idle');
@@ -146,5 +179,6 @@ if (problem) {
 console.log(`pvrt hypervisor benchmark (real clock, vCPU worker threads)\n`);
 await hypercallRoundTrip();
 await wakeupLatency();
+await ipiRoundTrip();
 await idleCpu();
 await scaling();
