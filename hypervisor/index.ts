@@ -11,3 +11,4 @@ export { createVm, Vm, parseSize, TIMEOUT_EXIT, type VmConfig, type DriveConfig,
 export { Vcpu, readStats, type VcpuHost, type VcpuOptions, type VcpuStop, type VcpuStats } from './vcpu/vcpu.js';
 export { VcpuControl } from './vcpu/control.js';
 export { RecordQueue, ByteRing } from './base/rings.js';
+export { RankedLock, LockRank, RankViolation, checkLockRanks } from './base/lock.js';
