@@ -46,7 +46,9 @@ const CHIP_WORDS = 12;
 
 const MASTER = 2;
 const SLAVE = MASTER + CHIP_WORDS;
-const STATE_WORDS = SLAVE + CHIP_WORDS;
+/** The master's INT output, published after every change so pending() reads it without the lock. */
+const INT_OUT = SLAVE + CHIP_WORDS;
+const STATE_WORDS = INT_OUT + 1;
 
 const ICW1_IC4 = 0x01; // ICW4 follows
 const ICW1_SNGL = 0x02; // single 8259A: no ICW3
@@ -146,12 +148,12 @@ export class PicPair implements InterruptSource {
     this.slavePorts = this.chipPorts('pic-slave', SLAVE);
     this.elcrPorts = {
       name: 'elcr',
-      read: (offset, size) => this.lock.with(() => this.byteWise(offset, size, (o) => this.readElcr(o))),
-      write: (offset, size, value) => this.lock.with(() => this.writeByteWise(offset, size, value, (o, b) => this.writeElcr(o, b))),
+      read: (offset, size) => this.locked(() => this.byteWise(offset, size, (o) => this.readElcr(o))),
+      write: (offset, size, value) => this.locked(() => this.writeByteWise(offset, size, value, (o, b) => this.writeElcr(o, b))),
     };
     this.lines = Array.from({ length: 16 }, (_, irq) => ({
-      raise: () => this.lock.with(() => this.setLine(irq, true)),
-      lower: () => this.lock.with(() => this.setLine(irq, false)),
+      raise: () => this.locked(() => this.setLine(irq, true)),
+      lower: () => this.locked(() => this.setLine(irq, false)),
     }));
   }
 
@@ -164,22 +166,22 @@ export class PicPair implements InterruptSource {
 
   /** True while the master asserts INT. */
   pending(): boolean {
-    this.lock.acquire();
-    try {
-      return this.resolve(MASTER) >= 0;
-    } finally {
-      this.lock.release();
-    }
+    // The CPU asks at every block boundary while IF is set: one atomic load, no lock.
+    return Atomics.load(this.s, INT_OUT) !== 0;
   }
 
   /** The INTA sequence: the vector of the highest-priority request, or the spurious IR7 vector. */
   acknowledge(): number {
-    this.lock.acquire();
-    try {
-      return this.acknowledgeLocked();
-    } finally {
-      this.lock.release();
-    }
+    return this.locked(() => this.acknowledgeLocked());
+  }
+
+  /** Runs a state change under the lock, then publishes the INT output it leaves. */
+  private locked<T>(body: () => T): T {
+    return this.lock.with(() => {
+      const result = body();
+      Atomics.store(this.s, INT_OUT, this.resolve(MASTER) >= 0 ? 1 : 0);
+      return result;
+    });
   }
 
   // ---- everything below runs under the lock ---------------------------------------------------------
@@ -191,9 +193,9 @@ export class PicPair implements InterruptSource {
   private chipPorts(name: string, chip: number): BusDevice {
     return {
       name,
-      read: (offset: number, size: AccessSize) => this.lock.with(() => this.byteWise(offset, size, (o) => this.readChip(chip, o))),
+      read: (offset: number, size: AccessSize) => this.locked(() => this.byteWise(offset, size, (o) => this.readChip(chip, o))),
       write: (offset: number, size: AccessSize, value: number) =>
-        this.lock.with(() => this.writeByteWise(offset, size, value, (o, b) => this.writeChip(chip, o, b))),
+        this.locked(() => this.writeByteWise(offset, size, value, (o, b) => this.writeChip(chip, o, b))),
     };
   }
 
