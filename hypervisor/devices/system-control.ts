@@ -58,8 +58,10 @@ const OUTPUT_PORT_A20 = 0x02;
  * reset line), and the reset pulse 0xFE that restarts the machine. There is no keyboard or mouse behind
  * it: no scan codes ever arrive, and keyboard-device commands written to port 0x60 are not answered.
  */
-export class I8042 implements BusDevice {
-  readonly name = 'i8042';
+export class I8042 {
+  /** Port 0x60 and port 0x64: separate ranges, because port 0x61 sits between them on a PC. */
+  readonly dataPort: BusDevice = { name: 'i8042-data', read: () => this.read(0), write: (_o, size, value) => this.write(0, size, value) };
+  readonly commandPort: BusDevice = { name: 'i8042-command', read: () => this.read(4), write: (_o, size, value) => this.write(4, size, value) };
   private output: number | undefined;
   private config = 0x45; // translation, system flag, keyboard interrupt enabled (what firmware leaves)
   private outputPort = OUTPUT_PORT_RESET | OUTPUT_PORT_A20;
@@ -69,8 +71,8 @@ export class I8042 implements BusDevice {
 
   constructor(private readonly onReset: () => void) {}
 
-  /** Offset 0 is port 0x60, offset 4 is port 0x64 (register the device at 0x60 with size 5). */
-  read(offset: number): number {
+  /** Offset 0 is port 0x60, offset 4 is port 0x64. */
+  private read(offset: number): number {
     if (offset === 0) {
       const value = this.output ?? 0;
       this.output = undefined;
@@ -80,7 +82,7 @@ export class I8042 implements BusDevice {
     return 0xff;
   }
 
-  write(offset: number, _size: AccessSize, value: number): void {
+  private write(offset: number, _size: AccessSize, value: number): void {
     value &= 0xff;
     if (offset === 0) {
       this.lastWasCommand = false;

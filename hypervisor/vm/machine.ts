@@ -2,6 +2,7 @@ import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
 import { Rom } from '../devices/rom.js';
 import { Uart16550 } from '../devices/uart16550.js';
+import { COM1_IRQ, PcPlatform, type GuestClock, type PcState } from './pc.js';
 import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
@@ -20,6 +21,12 @@ export interface MachineOptions {
   fpu?: X87Factory;
   /** Read-only images mapped on the MMIO bus above RAM (a firmware, a device tree, a boot ROM). */
   roms?: readonly RomImage[];
+  /**
+   * The PC platform (PIC, PIT, RTC, port 0x92, i8042; COM1 on IRQ 4) for unmodified guests, on the real
+   * clock (host time) or the virtual one (one ns per instruction, idle time skipped). Without it the
+   * machine has no interrupt sources and a halt is final.
+   */
+  pc?: { clock?: 'real' | 'virtual'; epochSeconds?: number; state?: PcState };
   /** For a vCPU of a VM: the VM's code-owner bitmap (Int32Array over shared memory) and this vCPU's index. */
   sharedCode?: { owners: Int32Array; index: number };
 }
@@ -44,6 +51,8 @@ export type Stop =
   | { kind: 'exit'; code: number }
   | { kind: 'shutdown'; reason: string; eip: number; bytes: number[] }
   | { kind: 'halted' }
+  /** The guest pulsed the reset line (port 0x92, i8042); there is no firmware to restart. */
+  | { kind: 'reset' }
   | { kind: 'budget' };
 
 /**
@@ -59,11 +68,35 @@ export class Machine {
   readonly com1: Uart16550;
   /** The isa-debug-exit code, once the guest wrote one. */
   exitCode: number | undefined;
+  readonly pc: PcPlatform | undefined;
+  private resetRequested = false;
+  /** Virtual time skipped while halted (virtual clock). */
+  private skipped = 0;
+  private readonly sleepWord = new Int32Array(new SharedArrayBuffer(4));
+  private readonly virtualClock: boolean;
+  /** Guest time in ns: host time since construction, or instructions plus skipped idle time. */
+  readonly guestClock: GuestClock;
 
   constructor(options: MachineOptions) {
     this.memory = new GuestMemory(options.memoryBytes);
     const serial = options.serial ?? (() => {});
-    this.com1 = new Uart16550('com1', { output: serial });
+    const virtual = (this.virtualClock = options.pc?.clock === 'virtual');
+    const start = performance.now();
+    this.guestClock = { now: () => (virtual ? this.cpu.instructions + this.skipped : Math.floor((performance.now() - start) * 1e6)) };
+    if (options.pc) {
+      this.pc = new PcPlatform({
+        memoryBytes: this.memory.size,
+        clock: this.guestClock,
+        ...(options.pc.epochSeconds === undefined ? {} : { epochSeconds: options.pc.epochSeconds }),
+        ...(options.pc.state === undefined ? {} : { state: options.pc.state }),
+        onReset: () => {
+          this.resetRequested = true;
+          this.cpu.requestExit();
+        },
+      });
+      this.pc.attach(this.ports);
+    }
+    this.com1 = new Uart16550('com1', { output: serial, ...(this.pc ? { irq: this.pc.pic.line(COM1_IRQ) } : {}) });
     this.ports.register(COM1, 8, this.com1);
     this.ports.register(DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, new DebugExit((code) => {
       this.exitCode = code;
@@ -75,6 +108,7 @@ export class Machine {
       this.mmio.register(rom.base, rom.bytes.length, new Rom(rom.name, rom.bytes));
     }
     this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu, options.sharedCode);
+    if (this.pc) this.cpu.interrupts = this.pc.pic;
   }
 
   /** The physical memory map: RAM from 0, then every ROM and MMIO device range, by address. */
@@ -119,17 +153,39 @@ export class Machine {
   /** Runs until the guest exits, stops for good, or `budget` instructions retired. */
   run(budget: number): Stop {
     const cpu = this.cpu;
+    const pc = this.pc;
     const end = cpu.instructions + budget;
+    // With timers, the loop comes back often enough to raise their lines on time (100k instructions is
+    // well under a millisecond).
+    const chunk = pc ? 100_000 : 1_000_000;
     while (cpu.instructions < end) {
-      const exit = cpu.run(Math.min(1_000_000, end - cpu.instructions));
+      pc?.update();
+      const exit = cpu.run(Math.min(chunk, end - cpu.instructions));
       if (this.exitCode !== undefined) return { kind: 'exit', code: this.exitCode };
+      if (this.resetRequested) return { kind: 'reset' };
       if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
         return { kind: 'shutdown', reason: info.reason, eip: info.eip, bytes: info.bytes };
       }
-      // Nothing can interrupt this machine yet (no timers, no interrupt controller): a halt is final.
-      if (exit === Exit.Hlt) return { kind: 'halted' };
+      // A halt with interrupts off, or with no timer that could ever fire, is final.
+      if (exit === Exit.Hlt && !(pc && cpu.interruptsEnabled && this.idle(pc))) return { kind: 'halted' };
     }
     return { kind: 'budget' };
+  }
+
+  /**
+   * HLT with interrupts on: sleeps (real clock) or skips time (virtual clock) until a timer raises an
+   * interrupt the CPU can take. False when no timer is armed, so nothing could ever wake the guest.
+   */
+  private idle(pc: PcPlatform): boolean {
+    for (;;) {
+      pc.update();
+      if (pc.pic.pending()) return true;
+      const next = pc.nextEventNs();
+      if (next === undefined) return false;
+      const wait = Math.max(next - this.guestClock.now(), 0);
+      if (this.virtualClock) this.skipped += wait;
+      else Atomics.wait(this.sleepWord, 0, 0, wait / 1e6);
+    }
   }
 }

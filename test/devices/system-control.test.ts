@@ -6,7 +6,9 @@ function machine() {
   const resets: string[] = [];
   const bus = portBus();
   bus.register(PORT_92, 1, new Port92(() => resets.push('port92')));
-  bus.register(I8042_DATA, 5, new I8042(() => resets.push('i8042')));
+  const i8042 = new I8042(() => resets.push('i8042'));
+  bus.register(I8042_DATA, 1, i8042.dataPort);
+  bus.register(I8042_COMMAND, 1, i8042.commandPort);
   return { bus, resets };
 }
 

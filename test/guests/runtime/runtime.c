@@ -128,7 +128,7 @@ static struct {
 } __attribute__((packed)) idtr = { sizeof idt - 1, (uint32_t)idt };
 static trap_handler handlers[256];
 
-extern const uint32_t trap_stubs[32];
+extern const uint32_t trap_stubs[48];
 extern char trap_stub_syscall[];
 
 static void unexpected(struct trap_frame *f)
@@ -145,7 +145,7 @@ void trap_dispatch(struct trap_frame *f)
 
 void trap_install(int vector, trap_handler handler, int dpl)
 {
-    uint32_t stub = vector == 0x80 ? (uint32_t)trap_stub_syscall : vector < 32 ? trap_stubs[vector] : 0;
+    uint32_t stub = vector == 0x80 ? (uint32_t)trap_stub_syscall : vector >= 0 && vector < 48 ? trap_stubs[vector] : 0;
     if (!stub) {
         printf("trap_install: no stub for vector %d\n", vector);
         exit(0x7e);

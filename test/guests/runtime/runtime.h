@@ -55,7 +55,7 @@ struct trap_frame {
     uint32_t user_esp, user_ss;
 };
 typedef void (*trap_handler)(struct trap_frame *frame);
-/* Vectors 0-31 and 0x80; dpl 3 lets ring 3 raise it with int. */
+/* Vectors 0-47 and 0x80; dpl 3 lets ring 3 raise it with int. */
 void trap_install(int vector, trap_handler handler, int dpl);
 
 #endif

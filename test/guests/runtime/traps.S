@@ -1,5 +1,6 @@
-/* Exception stubs 0-31 and the system-call vector 0x80: each pushes a zero where the CPU pushes no
-   error code, then its vector, so trap_dispatch always sees the same frame. */
+/* Exception stubs 0-31, stubs for vectors 32-47 (where guests put the PIC's IRQs), and the system-call
+   vector 0x80: each pushes a zero where the CPU pushes no error code, then its vector, so trap_dispatch
+   always sees the same frame. */
         .text
 .macro stub vector
 trap_stub_\vector:
@@ -10,7 +11,7 @@ trap_stub_\vector:
         jmp trap_common
 .endm
 
-        .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,128
+        .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,128
         stub \v
         .endr
 
@@ -38,7 +39,7 @@ trap_common:
         .globl trap_stubs
         .align 4
 trap_stubs:
-        .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
         .long trap_stub_\v
         .endr
         .globl trap_stub_syscall
