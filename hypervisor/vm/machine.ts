@@ -96,7 +96,9 @@ export class Machine {
       });
       this.pc.attach(this.ports);
     }
-    this.com1 = new Uart16550('com1', { output: serial, ...(this.pc ? { irq: this.pc.pic.line(COM1_IRQ) } : {}) });
+    // The interrupt reaches the PIC whatever OUT2 and loopback say, as under QEMU, whose output the PC
+    // platform reproduces (a real PC gates it with OUT2 and cuts it in loopback).
+    this.com1 = new Uart16550('com1', { output: serial, out2GatesIrq: false, ...(this.pc ? { irq: this.pc.pic.line(COM1_IRQ) } : {}) });
     this.ports.register(COM1, 8, this.com1);
     this.ports.register(DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, new DebugExit((code) => {
       this.exitCode = code;

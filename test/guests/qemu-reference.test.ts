@@ -25,6 +25,8 @@ const EXPECTED: Record<GuestName, RegExp[]> = {
   paging: [/^#PF 1: CR2=800000 error=0 /m, /^#PF 2: CR2=801004 error=2 /m, /^#PF 4: CR2=[0-9a-f]+ error=3 /m],
   usermode: [/^ring 3: hello through int 0x80$/m, /^kernel: #GP from ring 3, error 6a, instruction cd/m],
   pit: [/^ticks 20$/m, /^channel 0 status 34$/m],
+  uart: [/^received "loop"$/m],
+  rtc: [/^extended memory 31744 KiB$/m, /^periodic interrupts 64$/m],
 };
 
 function warnSkip(what: string, reason: string): void {

@@ -12,7 +12,7 @@ export { GUEST_CFLAGS };
 export const GUESTS_DIR = join(packageRoot(), 'test', 'guests');
 export const RUNTIME_DIR = join(GUESTS_DIR, 'runtime');
 /** The guests of the "against QEMU" ladder, in the order they are worth trying. */
-export const GUEST_NAMES = ['arith64', 'float', 'switch', 'setjmp', 'realmode', 'paging', 'usermode', 'pit'] as const;
+export const GUEST_NAMES = ['arith64', 'float', 'switch', 'setjmp', 'realmode', 'paging', 'usermode', 'pit', 'uart', 'rtc'] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
 /** Debian 12's package for the 32-bit libgcc that `-m32 ... -lgcc` links (gcc-multilib pulls it in). */
