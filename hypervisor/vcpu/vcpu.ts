@@ -302,6 +302,36 @@ export class Vcpu implements VcpuContext {
     }
   }
 
+  /**
+   * HLT with IF set, for unmodified guests on the PC platform: sleeps until the PIC has an interrupt for
+   * this CPU, a timer's next event (skipped to on the virtual clock), or a request. False when no interrupt
+   * can ever come: IF clear, no interrupt controller (paravirtual guests, secondary vCPUs), or a
+   * uniprocessor VM with no timer armed.
+   */
+  private haltUntilInterrupt(): boolean {
+    const cpu = this.machine.cpu;
+    const pc = this.machine.pc;
+    if (pc === undefined || cpu.interrupts === undefined || !cpu.interruptsEnabled) return false;
+    const words = this.control.words;
+    const start = performance.now();
+    for (;;) {
+      const wake = Atomics.load(words, ControlSlot.Wake);
+      pc.update();
+      if (cpu.interrupts.pending() || this.control.requests() & Request.Stop) break;
+      const next = pc.nextEventNs();
+      if (next === undefined && this.vcpuCount === 1) return false;
+      const wait = next === undefined ? Infinity : Math.max(next - this.now(), 0);
+      if (this.options.clock === 'virtual' && next !== undefined) {
+        this.skipped += wait;
+        continue;
+      }
+      this.sleep(wait / 1e6, RunState.Waiting, wake);
+      if (this.control.requests() & Request.Pause) this.park();
+    }
+    this.count(StatSlot.WaitNs, (performance.now() - start) * 1e6);
+    return true;
+  }
+
   /** Stop-the-world: stays at this instruction boundary while the pause request stands. */
   private park(): void {
     for (;;) {
@@ -397,6 +427,7 @@ export class Vcpu implements VcpuContext {
         break;
       }
       this.collectEvents();
+      this.machine.pc?.update();
       try {
         this.deliverUpcall();
       } catch (e) {
@@ -414,8 +445,8 @@ export class Vcpu implements VcpuContext {
       } else if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
         this.stopInfo = { kind: 'triple-fault', reason: info.reason, eip: info.eip, bytes: info.bytes };
-      } else if (exit === Exit.Hlt) {
-        // Nothing can interrupt a paravirtual vCPU through its IF: a halt with no upcall possible is final.
+      } else if (exit === Exit.Hlt && !this.haltUntilInterrupt()) {
+        // Interrupts off, or nothing that could ever raise one: the halt is final.
         this.stopInfo = { kind: 'halted' };
       }
     }

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ByteRing } from '../base/rings.js';
 import type { BlockRequest } from '../hypercall/context.js';
 import { Machine, type RomImage } from '../vm/machine.js';
+import type { PcState } from '../vm/pc.js';
 import { Fpu } from '../x86/fpu.js';
 import { EAX, EBX } from '../x86/state.js';
 import { VcpuControl } from './control.js';
@@ -25,6 +26,9 @@ export interface WorkerConfig {
   startTime: number;
   drives: { sectorCount: number; readOnly: boolean; inFlight: SharedArrayBuffer }[];
   roms: RomImage[];
+  /** The PC devices' shared state, and the RTC's wall-clock time at guest time 0. */
+  pc: PcState;
+  epochSeconds: number;
   /** The boot vCPU's entry state; secondaries wait for vcpu_start instead. */
   boot?: { eip: number; eax: number; ebx: number; eflags: number };
 }
@@ -48,6 +52,7 @@ function main(config: WorkerConfig): void {
     if (pending.length > 0) post({ type: 'console', bytes: Uint8Array.from(pending) });
     pending = [];
   };
+  let vcpu: Vcpu | undefined;
   const machine = new Machine({
     memoryBytes: config.memory,
     serial: (byte) => {
@@ -57,10 +62,14 @@ function main(config: WorkerConfig): void {
     fpu: (host) => new Fpu(host),
     sharedCode: { owners: new Int32Array(config.codeOwners), index: config.vcpuId },
     roms: config.roms,
+    // The devices keep guest time by this vCPU's clock (set below, once the vCPU exists).
+    pc: { clock: { now: () => vcpu?.now() ?? 0 }, state: config.pc, epochSeconds: config.epochSeconds },
   });
+  // The PIC's INT output goes to the boot vCPU, as on a PC without a local APIC.
+  if (config.vcpuId !== 0) machine.cpu.interrupts = undefined;
   const input = new ByteRing(config.consoleInput);
   const drives: DriveInfo[] = config.drives.map((d) => ({ sectorCount: d.sectorCount, readOnly: d.readOnly, inFlight: new Int32Array(d.inFlight) }));
-  const vcpu = new Vcpu(machine, {
+  vcpu = new Vcpu(machine, {
     vcpuId: config.vcpuId,
     clock: config.clock,
     startTime: config.startTime,

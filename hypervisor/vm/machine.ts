@@ -23,10 +23,10 @@ export interface MachineOptions {
   roms?: readonly RomImage[];
   /**
    * The PC platform (PIC, PIT, RTC, port 0x92, i8042; COM1 on IRQ 4) for unmodified guests, on the real
-   * clock (host time) or the virtual one (one ns per instruction, idle time skipped). Without it the
-   * machine has no interrupt sources and a halt is final.
+   * clock (host time), the virtual one (one ns per instruction, idle time skipped), or a clock of the
+   * caller's (a vCPU's). Without it the machine has no interrupt sources and a halt is final.
    */
-  pc?: { clock?: 'real' | 'virtual'; epochSeconds?: number; state?: PcState };
+  pc?: { clock?: 'real' | 'virtual' | GuestClock; epochSeconds?: number; state?: PcState };
   /** For a vCPU of a VM: the VM's code-owner bitmap (Int32Array over shared memory) and this vCPU's index. */
   sharedCode?: { owners: Int32Array; index: number };
 }
@@ -80,9 +80,11 @@ export class Machine {
   constructor(options: MachineOptions) {
     this.memory = new GuestMemory(options.memoryBytes);
     const serial = options.serial ?? (() => {});
-    const virtual = (this.virtualClock = options.pc?.clock === 'virtual');
+    const clock = options.pc?.clock;
+    const virtual = (this.virtualClock = clock === 'virtual');
     const start = performance.now();
-    this.guestClock = { now: () => (virtual ? this.cpu.instructions + this.skipped : Math.floor((performance.now() - start) * 1e6)) };
+    this.guestClock =
+      typeof clock === 'object' ? clock : { now: () => (virtual ? this.cpu.instructions + this.skipped : Math.floor((performance.now() - start) * 1e6)) };
     if (options.pc) {
       this.pc = new PcPlatform({
         memoryBytes: this.memory.size,

@@ -10,6 +10,7 @@ import { hex, ImageError, loadElf, type ImageFile } from '../loader/elf.js';
 import { loadMultiboot, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH, type MultibootModule } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { RomImage } from './machine.js';
+import { PcPlatform } from './pc.js';
 import { Action, ControlSlot, Request, RunState, VcpuControl } from '../vcpu/control.js';
 import { readStats, STATS_WORDS, type ClockKind, type VcpuStats, type VcpuStop } from '../vcpu/vcpu.js';
 import type { WorkerConfig, WorkerMessage } from '../vcpu/worker.js';
@@ -51,6 +52,7 @@ export interface LoadedImage {
 /** How a VM ended. `exitCode` is what `pvrt run` exits with. */
 export type VmResult =
   | { kind: 'shutdown'; reason: 'poweroff' | 'crash'; code: number; vcpu: number; exitCode: number }
+  /** `code` is QEMU's status for the value written, (value << 1) | 1. */
   | { kind: 'debug-exit'; code: number; vcpu: number; exitCode: number }
   | { kind: 'triple-fault'; vcpu: number; message: string; exitCode: number }
   | { kind: 'halted'; message: string; exitCode: number }
@@ -123,6 +125,9 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly consoleInput = ByteRing.create(4096);
   private readonly drives: BlockFile[];
   private readonly roms: RomImage[];
+  /** The PC devices every vCPU shares (PIC, PIT, RTC): unmodified guests find a PC, paravirtual ones ignore it. */
+  private pcState = PcPlatform.createState();
+  private readonly epochSeconds = Math.floor(Date.now() / 1000);
   private workers: Worker[] = [];
   private exits: Promise<void>[] = [];
   private boot: WorkerConfig['boot'];
@@ -204,6 +209,8 @@ export class Vm extends EventEmitter<VmEvents> {
         startTime: this.startTime,
         drives,
         roms: this.roms,
+        pc: this.pcState,
+        epochSeconds: this.epochSeconds,
         ...(v === 0 ? { boot: this.boot } : {}),
       };
       const worker = new Worker(script, { workerData: config, name: `vcpu${v}` });
@@ -363,8 +370,8 @@ export class Vm extends EventEmitter<VmEvents> {
         this.end({ kind: 'shutdown', reason: stop.reason === ShutdownReason.CRASH ? 'crash' : 'poweroff', code: stop.code, vcpu, exitCode: stop.code & 0xff });
         return;
       case 'debug-exit':
-        // QEMU's isa-debug-exit: the process exits with (value << 1) | 1.
-        this.end({ kind: 'debug-exit', code: stop.code, vcpu, exitCode: ((stop.code << 1) | 1) & 0xff });
+        // The device already reports QEMU's status for isa-debug-exit, (value << 1) | 1: its low byte is the exit code.
+        this.end({ kind: 'debug-exit', code: stop.code, vcpu, exitCode: stop.code & 0xff });
         return;
       case 'triple-fault':
         this.end({ kind: 'triple-fault', vcpu, message: `vCPU ${vcpu}: triple fault at ${hex(stop.eip)} (${stop.reason})${stop.bytes.length ? `, bytes ${stop.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}` : ''}`, exitCode: 1 });
@@ -393,6 +400,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.stopped.clear();
     this.memory.u8.fill(0);
     this.owners.fill(0);
+    this.pcState = PcPlatform.createState(); // a reboot resets the devices too
     this.controls.splice(0, this.controls.length, ...this.controls.map(() => new VcpuControl()));
     for (const stats of this.figures) stats.fill(0); // figures describe the current boot
     this.rebooting = false;

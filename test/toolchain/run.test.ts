@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../toolchain/src/paths.js';
 import { tempDir } from '../helpers.js';
-import { guestToolchainProblem } from '../support/guest-build.js';
+import { buildGuest, guestToolchainProblem } from '../support/guest-build.js';
 import { buildParavirtGuest } from '../support/paravirt.js';
 
 const problem = guestToolchainProblem();
@@ -78,6 +78,13 @@ describe.skipIf(problem !== null)('pvrt run: guests', () => {
     expect(pvrt(['run', buildParavirtGuest('mbinfo'), '--module', join(dir, 'none')])).toMatchObject({ code: 1, err: expect.stringContaining('cannot read it') });
     // A plain ELF cannot take a command line.
     expect(pvrt(['run', buildParavirtGuest('hello'), '--append', 'x'])).toMatchObject({ code: 1, err: expect.stringContaining('need a multiboot image') });
+  });
+
+  it('boots an unmodified multiboot guest on the PC platform: PIT interrupts wake hlt, exit through isa-debug-exit', () => {
+    const r = pvrt(['run', buildGuest('pit')]);
+    expect(r.out).toContain('ticks 20\n');
+    expect(r.out).toContain('7 checks, 0 failed\n');
+    expect(r.code).toBe(1); // QEMU's status for isa-debug-exit value 0: (0 << 1) | 1
   });
 
   it('reports a fatal guest fault and a timeout with their own exit codes', () => {
