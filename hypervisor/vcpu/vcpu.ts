@@ -98,6 +98,8 @@ export class Vcpu implements VcpuContext {
   private skipped = 0;
   private stopInfo: VcpuStop | undefined;
   private readonly action = [0, 0];
+  /** cpu.instructions when the PC devices were last brought up to date. */
+  private devicesUpdatedAt = -Infinity;
 
   constructor(
     readonly machine: Machine,
@@ -427,7 +429,12 @@ export class Vcpu implements VcpuContext {
         break;
       }
       this.collectEvents();
-      this.machine.pc?.update();
+      // The PC timers' lines, once per slice of instructions: not after every exit, which would put two
+      // device locks on every hypercall's path.
+      if (cpu.instructions - this.devicesUpdatedAt >= SLICE) {
+        this.devicesUpdatedAt = cpu.instructions;
+        this.machine.pc?.update();
+      }
       try {
         this.deliverUpcall();
       } catch (e) {
