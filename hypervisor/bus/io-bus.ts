@@ -39,6 +39,8 @@ export class IoBus {
   private readonly ranges: BusRange[] = [];
   private lastHit: BusRange | undefined;
   private readonly unassigned = new Map<number, { reads: number; writes: number }>();
+  /** Accesses per address (port buses only: one counter per port), when someone wants them counted. */
+  accessCounts: Uint32Array | undefined = undefined;
 
   /** `limit` is one past the highest address: 0x10000 for ports, 2^32 for MMIO. */
   constructor(
@@ -78,6 +80,7 @@ export class IoBus {
   }
 
   read(address: number, size: AccessSize): number {
+    if (this.accessCounts !== undefined) this.accessCounts[address]!++;
     const range = this.find(address);
     if (range) return narrow(range.device.read(address - range.base, size), size);
     this.count(address).reads++;
@@ -85,6 +88,7 @@ export class IoBus {
   }
 
   write(address: number, size: AccessSize, value: number): void {
+    if (this.accessCounts !== undefined) this.accessCounts[address]!++;
     const range = this.find(address);
     if (range) range.device.write(address - range.base, size, narrow(value, size));
     else this.count(address).writes++;

@@ -172,8 +172,12 @@ export const enum StatSlot {
   Instructions = 0,
   Upcalls = 1,
   WaitNs = 2,
+  /** HLT exits (unmodified guests). */
+  Halts = 3,
+  /** External interrupts delivered from the PIC (unmodified guests). */
+  Interrupts = 4,
   /** Then one counter per hypercall number, then one for unknown numbers. */
-  Hypercalls = 3,
+  Hypercalls = 5,
 }
 
 export function statsWords(hypercallCount: number): number {

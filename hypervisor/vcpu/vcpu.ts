@@ -52,8 +52,11 @@ export interface VcpuStats {
   /** Calls by hypercall name ("unknown" for numbers the spec does not define). */
   hypercalls: Record<string, number>;
   upcalls: number;
-  /** Milliseconds spent asleep in wait_for_event. */
+  /** Milliseconds spent asleep in wait_for_event or HLT. */
   waitMs: number;
+  /** HLT exits and external interrupts delivered: what an unmodified guest costs instead of hypercalls. */
+  halts: number;
+  interrupts: number;
 }
 
 /** Stats slots: one per hypercall number, then UNKNOWN for numbers the spec does not define. */
@@ -67,7 +70,14 @@ export function readStats(stats: Float64Array): VcpuStats {
     const count = stats[StatSlot.Hypercalls + n]!;
     if (count !== 0) hypercalls[hypercallByNumber[n]?.name ?? 'unknown'] = count;
   }
-  return { instructions: stats[StatSlot.Instructions]!, hypercalls, upcalls: stats[StatSlot.Upcalls]!, waitMs: stats[StatSlot.WaitNs]! / 1e6 };
+  return {
+    instructions: stats[StatSlot.Instructions]!,
+    hypercalls,
+    upcalls: stats[StatSlot.Upcalls]!,
+    waitMs: stats[StatSlot.WaitNs]! / 1e6,
+    halts: stats[StatSlot.Halts]!,
+    interrupts: stats[StatSlot.Interrupts]!,
+  };
 }
 
 /** Instructions per run slice: how often the loop looks at events, timers, requests and actions while busy. */
@@ -444,6 +454,7 @@ export class Vcpu implements VcpuContext {
       }
       const exit = cpu.run(SLICE);
       stats[StatSlot.Instructions] = cpu.instructions;
+      stats[StatSlot.Interrupts] = cpu.interruptsTaken;
       if (this.machine.exitCode !== undefined) this.stopInfo = { kind: 'debug-exit', code: this.machine.exitCode };
       else if (exit === Exit.Hypercall) {
         const number = cpu.regs[0]! >>> 0;
@@ -452,9 +463,10 @@ export class Vcpu implements VcpuContext {
       } else if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
         this.stopInfo = { kind: 'triple-fault', reason: info.reason, eip: info.eip, bytes: info.bytes };
-      } else if (exit === Exit.Hlt && !this.haltUntilInterrupt()) {
+      } else if (exit === Exit.Hlt) {
+        this.count(StatSlot.Halts, 1);
         // Interrupts off, or nothing that could ever raise one: the halt is final.
-        this.stopInfo = { kind: 'halted' };
+        if (!this.haltUntilInterrupt()) this.stopInfo = { kind: 'halted' };
       }
     }
     stats[StatSlot.Instructions] = cpu.instructions;

@@ -21,6 +21,8 @@ export interface WorkerConfig {
   codeOwners: SharedArrayBuffer;
   controls: SharedArrayBuffer[];
   stats: SharedArrayBuffer;
+  /** Port I/O accesses by port (65536 Uint32 counters), for the VM's figures. */
+  portCounts: SharedArrayBuffer;
   consoleInput: SharedArrayBuffer;
   clock: ClockKind;
   startTime: number;
@@ -65,6 +67,7 @@ function main(config: WorkerConfig): void {
     // The devices keep guest time by this vCPU's clock (set below, once the vCPU exists).
     pc: { clock: { now: () => vcpu?.now() ?? 0 }, state: config.pc, epochSeconds: config.epochSeconds },
   });
+  machine.ports.accessCounts = new Uint32Array(config.portCounts);
   // The PIC's INT output goes to the boot vCPU, as on a PC without a local APIC.
   if (config.vcpuId !== 0) machine.cpu.interrupts = undefined;
   const input = new ByteRing(config.consoleInput);

@@ -67,6 +67,8 @@ export interface VcpuFigures extends VcpuStats {
   wakeups: number;
   /** The armed one-shot timer's deadline in guest ns, or null. */
   timerDeadline: number | null;
+  /** Port I/O accesses (reads and writes) by port, as "0x3f8", busiest first. */
+  portIo: Record<string, number>;
 }
 
 export interface VmStats {
@@ -120,6 +122,7 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly clock: ClockKind;
   private readonly controls: VcpuControl[];
   private readonly figures: Float64Array[];
+  private readonly portCounts: Uint32Array[];
   private readonly codeOwners: SharedArrayBuffer;
   private readonly owners: Int32Array;
   private readonly consoleInput = ByteRing.create(4096);
@@ -149,6 +152,7 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.clock !== 'real' && this.clock !== 'virtual') throw new RangeError(`clock: "${String(this.clock)}" is neither real nor virtual`);
     this.controls = Array.from({ length: vcpus }, () => new VcpuControl());
     this.figures = Array.from({ length: vcpus }, () => new Float64Array(new SharedArrayBuffer(STATS_WORDS * 8)));
+    this.portCounts = Array.from({ length: vcpus }, () => new Uint32Array(new SharedArrayBuffer(0x10000 * 4)));
     this.codeOwners = new SharedArrayBuffer((this.memory.size >>> 12) * 4);
     this.owners = new Int32Array(this.codeOwners);
     this.roms = [...(config.roms ?? [])];
@@ -204,6 +208,7 @@ export class Vm extends EventEmitter<VmEvents> {
         codeOwners: this.codeOwners,
         controls: this.controls.map((c) => c.buffer),
         stats: this.figures[v]!.buffer as SharedArrayBuffer,
+        portCounts: this.portCounts[v]!.buffer as SharedArrayBuffer,
         consoleInput: this.consoleInput.buffer,
         clock: this.clock,
         startTime: this.startTime,
@@ -318,6 +323,7 @@ export class Vm extends EventEmitter<VmEvents> {
         state: STATE_NAMES[c.state] ?? 'stopped',
         wakeups: Atomics.load(c.words, ControlSlot.Wakeups),
         timerDeadline: c.deadline ?? null,
+        portIo: portIoOf(this.portCounts[v]!),
         ...readStats(this.figures[v]!),
       })),
       wallMs: this.startTime === 0 ? 0 : performance.timeOrigin + performance.now() - this.startTime,
@@ -402,7 +408,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.owners.fill(0);
     this.pcState = PcPlatform.createState(); // a reboot resets the devices too
     this.controls.splice(0, this.controls.length, ...this.controls.map(() => new VcpuControl()));
-    for (const stats of this.figures) stats.fill(0); // figures describe the current boot
+    for (const stats of [...this.figures, ...this.portCounts]) stats.fill(0); // figures describe the current boot
     this.rebooting = false;
     this.load(this.image!.file, this.image!.options);
     this.start();
@@ -424,6 +430,14 @@ export class Vm extends EventEmitter<VmEvents> {
     this.finish(result);
     this.emit('exit', result);
   }
+}
+
+/** Nonzero port counters, busiest first, keyed by the port in hex. */
+function portIoOf(counts: Uint32Array): Record<string, number> {
+  const used: [number, number][] = [];
+  for (let port = 0; port < counts.length; port++) if (counts[port] !== 0) used.push([port, counts[port]!]);
+  used.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return Object.fromEntries(used.map(([port, n]) => [`0x${port.toString(16)}`, n]));
 }
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));

@@ -90,6 +90,8 @@ export class Cpu implements CodeSource, FpuHost {
 
   /** Instructions retired since reset (the virtual clock counts these). */
   instructions = 0;
+  /** External interrupts acknowledged from the interrupt controller and delivered. */
+  interruptsTaken = 0;
   /** Set by STI and MOV/POP SS: no interrupt before the next instruction completes. */
   interruptShadow = false;
   halted = false;
@@ -1116,6 +1118,7 @@ export class Cpu implements CodeSource, FpuHost {
           if (this.interruptShadow) this.interruptShadow = false;
           else if ((this.flagBits & IF) !== 0 && this.interrupts !== undefined && this.interrupts.pending()) {
             const vector = this.interrupts.acknowledge();
+            this.interruptsTaken++;
             this.startEip = this.eip;
             this.deliver(vector, false, 0, false, this.eip);
           }

@@ -81,8 +81,15 @@ describe.skipIf(problem !== null)('pvrt run: guests', () => {
   });
 
   it('boots an unmodified multiboot guest on the PC platform: PIT interrupts wake hlt, exit through isa-debug-exit', () => {
-    const r = pvrt(['run', buildGuest('pit')]);
+    const r = pvrt(['run', buildGuest('pit'), '--stats']);
     expect(r.out).toContain('ticks 20\n');
+    // The exits an unmodified guest costs: HLTs woken by timer interrupts, and port I/O by port.
+    const halts = /HLT exits (\d+), interrupts injected (\d+)/.exec(r.err);
+    expect(halts, r.err).not.toBeNull();
+    expect(Number(halts![1])).toBeGreaterThanOrEqual(15);
+    expect(Number(halts![2])).toBeGreaterThanOrEqual(20);
+    expect(r.err).toMatch(/port I\/O: .*0x43 4/); // the guest's four PIT commands
+    expect(r.err).toMatch(/port I\/O: .*0x20 2[12],/); // ICW1 and an EOI per tick (20, or 21 if one more came before cli)
     expect(r.out).toContain('7 checks, 0 failed\n');
     expect(r.code).toBe(1); // QEMU's status for isa-debug-exit value 0: (0 << 1) | 1
   });

@@ -104,6 +104,9 @@ export function formatStats(stats: VmStats): string {
     lines.push(`  vCPU ${v.vcpu} (${v.state}): ${v.instructions} instructions, ${v.upcalls} upcalls, ${v.waitMs.toFixed(1)} ms waiting, ${v.wakeups} wake-ups`);
     const calls = Object.entries(v.hypercalls).sort((a, b) => b[1] - a[1]);
     if (calls.length > 0) lines.push(`    hypercalls: ${calls.map(([name, n]) => `${name} ${n}`).join(', ')}`);
+    if (v.halts > 0 || v.interrupts > 0) lines.push(`    HLT exits ${v.halts}, interrupts injected ${v.interrupts}`);
+    const ports = Object.entries(v.portIo);
+    if (ports.length > 0) lines.push(`    port I/O: ${ports.slice(0, 12).map(([port, n]) => `${port} ${n}`).join(', ')}${ports.length > 12 ? `, and ${ports.length - 12} more ports` : ''}`);
   }
   return lines.join('\n');
 }
