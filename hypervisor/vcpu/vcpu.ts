@@ -324,24 +324,23 @@ export class Vcpu implements VcpuContext {
     const cpu = this.machine.cpu;
     const pc = this.machine.pc;
     if (pc === undefined || cpu.interrupts === undefined || !cpu.interruptsEnabled) return false;
-    const words = this.control.words;
     const start = performance.now();
-    for (;;) {
-      const wake = Atomics.load(words, ControlSlot.Wake);
-      pc.update();
-      if (cpu.interrupts.pending() || this.control.requests() & Request.Stop) break;
-      const next = pc.nextEventNs();
-      if (next === undefined && this.vcpuCount === 1) return false;
-      const wait = next === undefined ? Infinity : Math.max(next - this.now(), 0);
-      if (this.options.clock === 'virtual' && next !== undefined) {
-        this.skipped += wait;
-        continue;
-      }
-      this.sleep(wait / 1e6, RunState.Waiting, wake);
-      if (this.control.requests() & Request.Pause) this.park();
-    }
+    const woken = pc.haltUntilInterrupt(
+      () => this.now(),
+      (waitNs) => {
+        // The wake word is read before the last look at the requests, so a stop in between is not missed.
+        const wake = Atomics.load(this.control.words, ControlSlot.Wake);
+        if (this.control.requests() & Request.Stop) return false;
+        if (this.options.clock === 'virtual' && waitNs !== Infinity) this.skipped += waitNs;
+        else this.sleep(waitNs / 1e6, RunState.Waiting, wake);
+        if (this.control.requests() & Request.Pause) this.park();
+        return true;
+      },
+      // Another vCPU may still raise a line (SMP); alone, with no timer armed, nothing will.
+      this.vcpuCount > 1,
+    );
     this.count(StatSlot.WaitNs, (performance.now() - start) * 1e6);
-    return true;
+    return woken;
   }
 
   /** Stop-the-world: stays at this instruction boundary while the pause request stands. */

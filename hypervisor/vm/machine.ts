@@ -171,25 +171,19 @@ export class Machine {
         const info = cpu.shutdownInfo!;
         return { kind: 'shutdown', reason: info.reason, eip: info.eip, bytes: info.bytes };
       }
-      // A halt with interrupts off, or with no timer that could ever fire, is final.
-      if (exit === Exit.Hlt && !(pc && cpu.interruptsEnabled && this.idle(pc))) return { kind: 'halted' };
+      if (exit === Exit.Hlt) {
+        // A halt with interrupts off, or with no timer that could ever fire, is final.
+        const woken = pc !== undefined && cpu.interruptsEnabled && pc.haltUntilInterrupt(() => this.guestClock.now(), this.passTime, false);
+        if (!woken) return { kind: 'halted' };
+      }
     }
     return { kind: 'budget' };
   }
 
-  /**
-   * HLT with interrupts on: sleeps (real clock) or skips time (virtual clock) until a timer raises an
-   * interrupt the CPU can take. False when no timer is armed, so nothing could ever wake the guest.
-   */
-  private idle(pc: PcPlatform): boolean {
-    for (;;) {
-      pc.update();
-      if (pc.pic.pending()) return true;
-      const next = pc.nextEventNs();
-      if (next === undefined) return false;
-      const wait = Math.max(next - this.guestClock.now(), 0);
-      if (this.virtualClock) this.skipped += wait;
-      else Atomics.wait(this.sleepWord, 0, 0, wait / 1e6);
-    }
-  }
+  /** HLT's wait in this thread: sleep (real clock) or skip the time (virtual clock). */
+  private readonly passTime = (waitNs: number): boolean => {
+    if (this.virtualClock) this.skipped += waitNs;
+    else Atomics.wait(this.sleepWord, 0, 0, waitNs / 1e6);
+    return true;
+  };
 }

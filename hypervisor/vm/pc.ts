@@ -79,6 +79,22 @@ export class PcPlatform {
     return rtc === undefined ? pit : Math.min(pit, rtc);
   }
 
+  /**
+   * HLT with IF set on the CPU this PIC interrupts. Until an interrupt is pending it hands `pass` the guest
+   * time to the next timer event (Infinity when none is armed and only `othersCanRaise` lines could wake
+   * it); `pass` sleeps or skips that long and returns false to give up (a stop request). False when no
+   * interrupt can ever come.
+   */
+  haltUntilInterrupt(now: () => number, pass: (waitNs: number) => boolean, othersCanRaise: boolean): boolean {
+    for (;;) {
+      this.update();
+      if (this.pic.pending()) return true;
+      const next = this.nextEventNs();
+      if (next === undefined && !othersCanRaise) return false;
+      if (!pass(next === undefined ? Infinity : Math.max(next - now(), 0))) return true;
+    }
+  }
+
   /** Brings the timers' interrupt lines up to the current guest time. */
   update(): void {
     this.pit.update();

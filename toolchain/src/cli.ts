@@ -241,10 +241,11 @@ async function demo(specRoot: string, archName: string, buildDir: string, io: Io
 /** Builds examples/hello against the BSP just generated and boots it on two vCPUs. */
 async function bootExample(bspDir: string, files: Map<string, string>, buildDir: string, io: Io): Promise<number> {
   const example = join(packageRoot(), 'examples', 'hello');
+  const startup = join(packageRoot(), 'guest-bsp', 'i386virt');
   const image = linkGuest({
-    sources: [join(example, 'start.S'), join(example, 'hello.c'), ...[...files.keys()].filter((f) => f.endsWith('.c')).map((f) => join(bspDir, f))],
+    sources: [join(startup, 'start.S'), join(example, 'hello.c'), ...[...files.keys()].filter((f) => f.endsWith('.c')).map((f) => join(bspDir, f))],
     includeDirs: [join(bspDir, 'include')],
-    linkerScript: join(example, 'linker.ld'),
+    linkerScript: join(startup, 'linker.ld'),
     out: join(buildDir, 'hello.elf'),
   });
   io.out(`built ${image} from examples/hello; booting it: pvrt run ${image} --smp 2 --stats\n`);

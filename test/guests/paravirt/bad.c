@@ -2,13 +2,6 @@
    enumeration values and indexes. Each gets its error status, and the VM keeps running. */
 #include "pv.h"
 
-static pvrt_status_t raw_hypercall(unsigned long number)
-{
-    register unsigned long eax __asm__("eax") = number;
-    __asm__ volatile("vmcall" : "+r"(eax) : : "memory", "cc");
-    return (pvrt_status_t)(long)eax;
-}
-
 int main(void)
 {
     static char buffer[64];

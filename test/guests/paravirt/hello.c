@@ -1,37 +1,6 @@
 /* A paravirtual guest built against the generated i386virt headers: console, clock, version and
    feature queries, debug log, the hypervisor's answers to bad calls, and shutdown with an exit code. */
-#include <pvrt/hypercall.h>
-
-static void write(const char *s)
-{
-    pvrt_uword_t n = 0;
-    while (s[n] != 0) n++;
-    (void)pvrt_console_write((pvrt_gpa_t)(uintptr_t)s, n, NULL);
-}
-
-static void write_number(const char *label, long v)
-{
-    char buf[16];
-    int i = 15;
-    int negative = v < 0;
-    unsigned long u = negative ? (unsigned long)-v : (unsigned long)v;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (negative) buf[--i] = '-';
-    write(label);
-    write(&buf[i]);
-    write("\n");
-}
-
-static pvrt_status_t raw_hypercall(unsigned long number)
-{
-    register unsigned long eax __asm__("eax") = number;
-    __asm__ volatile("vmcall" : "+r"(eax) : : "memory", "cc");
-    return (pvrt_status_t)(long)eax;
-}
+#include "pv.h"
 
 int main(void)
 {

@@ -1,5 +1,5 @@
 /* What the paravirtual test guests share: console output, per-vCPU shared pages, taking events, and a
-   spinlock on LOCK CMPXCHG. Header-only so each guest is one C file plus start.S. */
+   spinlock on LOCK CMPXCHG. Header-only so each guest is one C file plus guest-bsp/i386virt/start.S. */
 #ifndef PV_H
 #define PV_H
 
@@ -32,16 +32,24 @@ static inline void write_number(const char *label, long long v)
     write("\n");
 }
 
-/* One shared page per vCPU. */
+/* One shared page per vCPU (unused by guests that only talk). */
 static struct {
     struct pvrt_vcpu_shared shared;
     uint8_t rest[4096 - sizeof(struct pvrt_vcpu_shared)];
-} pv_pages[MAX_VCPUS] __attribute__((aligned(4096)));
+} pv_pages[MAX_VCPUS] __attribute__((aligned(4096), unused));
 
-/* start.S: an upcall entry that returns at once (iret). The hypervisor has set upcall_mask on the way
+/* A hypercall by number alone, for numbers the generated header has no wrapper for. */
+static inline pvrt_status_t raw_hypercall(unsigned long number)
+{
+    register unsigned long eax __asm__("eax") = number;
+    __asm__ volatile("vmcall" : "+r"(eax) : : "memory", "cc");
+    return (pvrt_status_t)(long)eax;
+}
+
+/* guest-bsp/i386virt/start.S: an upcall entry that returns at once (iret). The hypervisor has set upcall_mask on the way
    in, so events stay pending in the page for the guest to take: a polling guest with no handler. */
 extern void upcall_return(void);
-/* start.S: where secondary vCPUs enter; it calls secondary_main(argument) on the given stack. */
+/* guest-bsp/i386virt/start.S: where secondary vCPUs enter; it calls secondary_main(argument) on the given stack. */
 extern void secondary_entry(void);
 
 static inline volatile struct pvrt_vcpu_shared *pv_register(uint32_t vcpu)

@@ -1,33 +1,13 @@
 /* A periodic tick on the generated i386virt BSP: the clock driver re-arms the one-shot timer from each
    tick, the upcall runs the tick handler, and the guest idles in wait_for_event between ticks. */
 #include <bsp.h>
+#include "pv.h"
 
 #define TICKS 50
 #define TICK_NS 1000000u /* 1 ms */
 
 static volatile uint32_t ticks;
 static uint64_t first_tick, last_tick;
-
-static void write(const char *s)
-{
-    size_t n = 0;
-    while (s[n] != 0) n++;
-    i386virt_console_write(s, n);
-}
-
-static void write_number(const char *label, uint64_t v)
-{
-    char buf[24];
-    int i = 23;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    write(label);
-    write(&buf[i]);
-    write("\n");
-}
 
 static void tick(void *unused)
 {

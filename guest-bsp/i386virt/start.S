@@ -1,4 +1,5 @@
-/* Entry of a paravirtual guest: its own GDT (the loader leaves GDTR undefined, as multiboot does; upcalls
+/* Hand-written start-up for i386virt guests (the generated BSP has none yet), shared by the examples,
+   the test guests and the benchmarks. Entry of a paravirtual guest: its own GDT (the loader leaves GDTR undefined, as multiboot does; upcalls
    return with iret, which reloads CS from it), a stack, then main. main ends the VM with shutdown.
    Guests that start secondary vCPUs define secondary_main(argument). */
         .text
