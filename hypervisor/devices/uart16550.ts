@@ -40,7 +40,6 @@ export const LSR_DR = 0x01;
 export const LSR_OE = 0x02;
 export const LSR_THRE = 0x20;
 export const LSR_TEMT = 0x40;
-const LSR_ERRORS = 0x1e; // OE, PE, FE, BI: cleared by reading LSR
 
 const MSR_DCTS = 0x01;
 const MSR_DDSR = 0x02;

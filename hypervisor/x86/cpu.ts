@@ -4,7 +4,7 @@ import type { FpuHost } from './fpu-host.js';
 import { EMPTY_IO, type CpuIo, type InterruptSource } from './io.js';
 import { execute } from './interpreter.js';
 import {
-  AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, DF, DS, ES, ESP, Exit, FS, GS, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
+  AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, ESP, Exit, IF, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
 } from './state.js';
 import type { X87, X87Factory } from './x87.js';
 import { compileBlock, HOT, MAX_BLOCK, MAX_ITERATIONS, translatable, type Block } from './translator.js';
@@ -508,7 +508,6 @@ export class Cpu implements CodeSource, FpuHost {
     if (eip > (this.segLimit[CS]! >>> 0)) this.gp(0);
     const pa = this.translateRead(linear);
     this.codePage = linear >>> 12;
-    this.codePhysBase = pa - (linear & 0xfff);
     const frame = pa >>> 12;
     this.codeFrame = pa + 0x1000 <= this.ramSize ? frame : -1;
     this.codeFrameCache = this.codeFrame >= 0 ? this.codeCache[frame] : undefined;
@@ -898,7 +897,6 @@ export class Cpu implements CodeSource, FpuHost {
   // ---- instruction fetch ------------------------------------------------------------------------
 
   private codePage = -1;
-  private codePhysBase = 0;
   private fetchPage = -1;
   private fetchPhysBase = 0;
 

@@ -1,9 +1,9 @@
-import { Lazy, SEG_BIG, SEG_CODE, SEG_CONFORMING, SEG_FLAT, type Cpu } from './cpu.js';
+import { Lazy, SEG_BIG, SEG_CODE, SEG_CONFORMING, type Cpu } from './cpu.js';
 import { Check, Rep, type Instruction } from './decoder.js';
 import { ENTRIES, Kind, Op, type OpEntry } from './opcodes.js';
 import {
-  AC, AF, CF, CR0_EM, CR0_MP, CR0_PE, CR0_TS, CR4_SUPPORTED, CR4_TSD, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, Exit, ID, IF, IOPL,
-  MSR_APIC_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_TSC, NT, OF, PF, POPF_MASK, RF, SF, SS, TF, Vector, VM, ZF,
+  AF, CF, CR0_EM, CR0_MP, CR0_PE, CR0_TS, CR4_SUPPORTED, CR4_TSD, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, Exit, IF, IOPL,
+  MSR_APIC_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_TSC, NT, OF, PF, POPF_MASK, RF, SF, SS, Vector, VM, ZF,
 } from './state.js';
 
 /** The most iterations a REP string instruction runs before it lets interrupts and the budget in. */
@@ -483,10 +483,6 @@ function checkIoPermission(cpu: Cpu, port: number, size: number): void {
 }
 
 // ---- system ---------------------------------------------------------------------------------------
-
-function requireCpl0(cpu: Cpu): void {
-  if (cpu.protectedMode && cpu.cpl !== 0) cpu.gp(0);
-}
 
 function cpuid(cpu: Cpu): void {
   const leaf = cpu.regs[EAX]! >>> 0;
@@ -1100,9 +1096,8 @@ function opCmpxchg(cpu: Cpu, insn: Instruction, entry: OpEntry): Exit {
   return Exit.Budget;
 }
 
-function opCmpxchg8b(cpu: Cpu, insn: Instruction, entry: OpEntry): Exit {
+function opCmpxchg8b(cpu: Cpu, insn: Instruction): Exit {
   const r = cpu.regs;
-  const size = entry.byteOp ? 1 : insn.o32 ? 4 : 2;
   const lin = rmwLinear(cpu, insn, 8);
   cpu.probeWrite((lin + 4) | 0, 4);
   let lo: number;

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VcpuControl } from '../../hypervisor/vcpu/control.js';
 import { readStats, Vcpu, type ClockKind } from '../../hypervisor/vcpu/vcpu.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { GUEST_CFLAGS, GUEST_LINK_FLAGS as LINK_FLAGS } from '../../toolchain/src/build/guest.js';
 import { packageRoot } from '../../toolchain/src/paths.js';
 

@@ -6,7 +6,7 @@ import { linkGuest } from './build/guest.js';
 import { PvrtError } from './errors.js';
 import { startArch } from './gen/arch.js';
 import { generateBsp } from './gen/bsp.js';
-import { DOCS_OUT, generateDocs } from './gen/docs.js';
+import { generateDocs } from './gen/docs.js';
 import { generateHypervisor, HYPERVISOR_OUT } from './gen/hypervisor.js';
 import { writeFileAtomic, writeTree } from './gen/output.js';
 import { defaultSpecRoot, packageRoot } from './paths.js';
@@ -100,7 +100,7 @@ function required(values: Options, name: keyof Options, command: string): string
 
 function run(argv: string[], io: Io): number | Promise<number> {
   const { positionals, values } = parse(argv);
-  const [command, sub, ...extra] = positionals;
+  const [command, sub] = positionals;
   if (values.help || command === undefined || command === 'help') {
     io.out(USAGE);
     return command === undefined && !values.help ? 2 : 0;
@@ -199,8 +199,6 @@ function run(argv: string[], io: Io): number | Promise<number> {
     default:
       throw new PvrtError({ message: `unknown command "${command}"\n\n${USAGE}` });
   }
-  void sub;
-  void extra;
 }
 
 /** What `npm start` shows: the spec checks, a BSP generated and compiled for real, then a guest built on it and booted. */
