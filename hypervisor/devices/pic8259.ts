@@ -140,7 +140,14 @@ export class PicPair implements InterruptSource {
   private readonly lock: RankedLock;
   private readonly lines: readonly IrqLine[];
 
-  constructor(state: Int32Array) {
+  /**
+   * `onInterrupt` is called when INT rises: the CPU it interrupts may be another thread's, asleep in HLT,
+   * and must be woken to look.
+   */
+  constructor(
+    state: Int32Array,
+    private readonly onInterrupt?: () => void,
+  ) {
     if (state.length < STATE_WORDS) throw new RangeError(`pic: the state needs ${STATE_WORDS} words, got ${state.length}`);
     this.s = state;
     this.lock = new RankedLock('pic', LockRank.InterruptController, state, LOCK);
@@ -179,7 +186,8 @@ export class PicPair implements InterruptSource {
   private locked<T>(body: () => T): T {
     return this.lock.with(() => {
       const result = body();
-      Atomics.store(this.s, INT_OUT, this.resolve(MASTER) >= 0 ? 1 : 0);
+      const out = this.resolve(MASTER) >= 0 ? 1 : 0;
+      if (Atomics.exchange(this.s, INT_OUT, out) < out) this.onInterrupt?.();
       return result;
     });
   }

@@ -1,6 +1,7 @@
 import type { BlockRequest, VcpuContext } from '../hypercall/context.js';
 import { dispatchHypercall } from '../hypercall/dispatch.js';
 import { EventNumber, Feature, hypercallByNumber, PvclockFlags, Status, Structs } from '../hypercall/generated/interface.js';
+import type { LocalApic } from '../devices/lapic.js';
 import type { Machine } from '../vm/machine.js';
 import { CS, DS, EBX, ESP, Exit } from '../x86/state.js';
 import { Action, ControlSlot, Request, RunState, StartSlot, StatSlot, statsWords, VcpuControl } from './control.js';
@@ -252,17 +253,29 @@ export class Vcpu implements VcpuContext {
   // ---- start, sleep, requests and actions ---------------------------------------------------------
 
   /**
-   * A secondary vCPU: sleeps until vcpu_start publishes its start record, then enters at the entry in the
-   * starter's execution mode (control registers and descriptor tables; flat segments with the starter's
-   * selectors) with the stack and the argument in EBX, the i386 first argument register. False if the VM
+   * A secondary vCPU: sleeps until it is started, by either of the two ways a guest has. A paravirtual
+   * guest's vcpu_start publishes a start record: the vCPU enters at the entry in the starter's execution
+   * mode (control registers and descriptor tables; flat segments with the starter's selectors) with the
+   * stack and the argument in EBX, the i386 first argument register. An unmodified guest sends its local
+   * APIC INIT and start-up IPIs: the vCPU enters real mode at the start-up vector's page. False if the VM
    * stopped first.
    */
   awaitStart(): boolean {
     const w = this.control.words;
-    while (Atomics.load(w, ControlSlot.Start + StartSlot.Ready) !== 1) {
+    const lapic = this.machine.pc?.lapic;
+    for (;;) {
       if (this.control.requests() & Request.Stop) return false;
       const wake = Atomics.load(w, ControlSlot.Wake);
       if (Atomics.load(w, ControlSlot.Start + StartSlot.Ready) === 1) break;
+      if (lapic !== undefined) {
+        lapic.takeInit();
+        const vector = lapic.takeStartUp();
+        // The start-up IPI claims the vCPU as vcpu_start does; if a vcpu_start claimed it first, its record follows.
+        if (vector >= 0 && Atomics.compareExchange(w, ControlSlot.State, RunState.Created, RunState.Starting) === RunState.Created) {
+          this.machine.cpu.startUp(vector);
+          return true;
+        }
+      }
       Atomics.wait(w, ControlSlot.Wake, wake);
     }
     const get = (slot: StartSlot) => Atomics.load(w, ControlSlot.Start + slot);
@@ -279,6 +292,26 @@ export class Vcpu implements VcpuContext {
     cpu.regs[ESP] = get(StartSlot.Stack);
     cpu.regs[EBX] = get(StartSlot.Argument);
     return true;
+  }
+
+  /**
+   * An INIT IPI arrived at a running vCPU: it stops where it is and waits for a start-up IPI (the SDM's
+   * wait-for-SIPI state), then enters real mode at the vector's page. False if the VM stopped first.
+   */
+  private awaitStartUp(lapic: LocalApic): boolean {
+    const w = this.control.words;
+    for (;;) {
+      const wake = Atomics.load(w, ControlSlot.Wake);
+      if (this.control.requests() & Request.Stop) return false;
+      lapic.takeInit(); // a second INIT changes nothing here
+      const vector = lapic.takeStartUp();
+      if (vector >= 0) {
+        this.machine.cpu.startUp(vector);
+        return true;
+      }
+      this.sleep(Infinity, RunState.Waiting, wake);
+      if (this.control.requests() & Request.Pause) this.park();
+    }
   }
 
   /**
@@ -315,15 +348,15 @@ export class Vcpu implements VcpuContext {
   }
 
   /**
-   * HLT with IF set, for unmodified guests on the PC platform: sleeps until the PIC has an interrupt for
-   * this CPU, a timer's next event (skipped to on the virtual clock), or a request. False when no interrupt
-   * can ever come: IF clear, no interrupt controller (paravirtual guests, secondary vCPUs), or a
-   * uniprocessor VM with no timer armed.
+   * HLT with IF set, for unmodified guests on the PC platform: sleeps until the local APIC (or the PIC
+   * through it) has an interrupt for this CPU, a timer's next event (skipped to on the virtual clock), or
+   * a request. False when no interrupt can ever come: IF clear (the halt is final, even in an SMP VM: an
+   * INIT does not revive a stopped vCPU), or a uniprocessor VM with no timer armed.
    */
   private haltUntilInterrupt(): boolean {
     const cpu = this.machine.cpu;
     const pc = this.machine.pc;
-    if (pc === undefined || cpu.interrupts === undefined || !cpu.interruptsEnabled) return false;
+    if (pc === undefined || !cpu.interruptsEnabled) return false;
     const start = performance.now();
     const woken = pc.haltUntilInterrupt(
       () => this.now(),
@@ -434,6 +467,11 @@ export class Vcpu implements VcpuContext {
     this.drainActions();
     while (this.stopInfo === undefined) {
       if (!this.boundary()) {
+        this.stopInfo = { kind: 'stopped' };
+        break;
+      }
+      const lapic = this.machine.pc?.lapic;
+      if (lapic?.takeInit() && !this.awaitStartUp(lapic)) {
         this.stopInfo = { kind: 'stopped' };
         break;
       }

@@ -55,6 +55,7 @@ function main(config: WorkerConfig): void {
     pending = [];
   };
   let vcpu: Vcpu | undefined;
+  const peers = config.controls.map((buffer) => VcpuControl.attach(buffer));
   const machine = new Machine({
     memoryBytes: config.memory,
     serial: (byte) => {
@@ -65,18 +66,22 @@ function main(config: WorkerConfig): void {
     sharedCode: { owners: new Int32Array(config.codeOwners), index: config.vcpuId },
     roms: config.roms,
     // The devices keep guest time by this vCPU's clock (set below, once the vCPU exists).
-    pc: { clock: { now: () => vcpu?.now() ?? 0 }, state: config.pc, epochSeconds: config.epochSeconds },
+    pc: {
+      clock: { now: () => vcpu?.now() ?? 0 },
+      state: config.pc,
+      epochSeconds: config.epochSeconds,
+      vcpuId: config.vcpuId,
+      wake: (index) => peers[index]?.kick(),
+    },
   });
   machine.ports.accessCounts = new Uint32Array(config.portCounts);
-  // The PIC's INT output goes to the boot vCPU, as on a PC without a local APIC.
-  if (config.vcpuId !== 0) machine.cpu.interrupts = undefined;
   const input = new ByteRing(config.consoleInput);
   const drives: DriveInfo[] = config.drives.map((d) => ({ sectorCount: d.sectorCount, readOnly: d.readOnly, inFlight: new Int32Array(d.inFlight) }));
   vcpu = new Vcpu(machine, {
     vcpuId: config.vcpuId,
     clock: config.clock,
     startTime: config.startTime,
-    peers: config.controls.map((buffer) => VcpuControl.attach(buffer)),
+    peers,
     stats: new Float64Array(config.stats),
     host: {
       console: (bytes) => {

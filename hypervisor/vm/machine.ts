@@ -2,7 +2,7 @@ import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
 import { Rom } from '../devices/rom.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import { COM1_IRQ, PcPlatform, type GuestClock, type PcState } from './pc.js';
+import { PcPlatform, type GuestClock, type PcState } from './pc.js';
 import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
@@ -26,7 +26,14 @@ export interface MachineOptions {
    * clock (host time), the virtual one (one ns per instruction, idle time skipped), or a clock of the
    * caller's (a vCPU's). Without it the machine has no interrupt sources and a halt is final.
    */
-  pc?: { clock?: 'real' | 'virtual' | GuestClock; epochSeconds?: number; state?: PcState };
+  pc?: {
+    clock?: 'real' | 'virtual' | GuestClock;
+    epochSeconds?: number;
+    state?: PcState;
+    /** The vCPU of a VM this machine runs (its local APIC), and how to wake another vCPU. */
+    vcpuId?: number;
+    wake?: (vcpu: number) => void;
+  };
   /** For a vCPU of a VM: the VM's code-owner bitmap (Int32Array over shared memory) and this vCPU's index. */
   sharedCode?: { owners: Int32Array; index: number };
 }
@@ -91,17 +98,23 @@ export class Machine {
         clock: this.guestClock,
         ...(options.pc.epochSeconds === undefined ? {} : { epochSeconds: options.pc.epochSeconds }),
         ...(options.pc.state === undefined ? {} : { state: options.pc.state }),
+        ...(options.pc.vcpuId === undefined ? {} : { vcpuId: options.pc.vcpuId }),
+        ...(options.pc.wake === undefined ? {} : { wake: options.pc.wake }),
+        tsc: () => this.cpu.tsc(),
+        serial,
         onReset: () => {
           this.resetRequested = true;
           this.cpu.requestExit();
         },
       });
-      this.pc.attach(this.ports);
+      this.pc.attach(this.ports, this.mmio);
     }
-    // The interrupt reaches the PIC whatever OUT2 and loopback say, as under QEMU, whose output the PC
-    // platform reproduces (a real PC gates it with OUT2 and cuts it in loopback).
-    this.com1 = new Uart16550('com1', { output: serial, out2GatesIrq: false, ...(this.pc ? { irq: this.pc.pic.line(COM1_IRQ) } : {}) });
-    this.ports.register(COM1, 8, this.com1);
+    // Without the PC platform, COM1 alone (polled: it has no interrupt controller to raise).
+    if (this.pc) this.com1 = this.pc.uarts[0]!;
+    else {
+      this.com1 = new Uart16550('com1', { output: serial });
+      this.ports.register(COM1, 8, this.com1);
+    }
     this.ports.register(DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, new DebugExit((code) => {
       this.exitCode = code;
       this.cpu.requestExit();
@@ -112,7 +125,11 @@ export class Machine {
       this.mmio.register(rom.base, rom.bytes.length, new Rom(rom.name, rom.bytes));
     }
     this.cpu = new Cpu(this.memory, cpuIoFrom(this.ports, this.mmio), options.fpu, options.sharedCode);
-    if (this.pc) this.cpu.interrupts = this.pc.pic;
+    if (this.pc) {
+      this.pc.connect(this.cpu);
+      // The TSC counts guest ns on the PC platform, so the local APIC's TSC deadlines are guest times.
+      this.cpu.tscSource = () => this.guestClock.now();
+    }
   }
 
   /** The physical memory map: RAM from 0, then every ROM and MMIO device range, by address. */

@@ -10,7 +10,7 @@ import { hex, ImageError, loadElf, type ImageFile } from '../loader/elf.js';
 import { loadMultiboot, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH, type MultibootModule } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { RomImage } from './machine.js';
-import { PcPlatform } from './pc.js';
+import { PcPlatform, type PcState } from './pc.js';
 import { Action, ControlSlot, Request, RunState, VcpuControl } from '../vcpu/control.js';
 import { readStats, STATS_WORDS, type ClockKind, type VcpuStats, type VcpuStop } from '../vcpu/vcpu.js';
 import type { WorkerConfig, WorkerMessage } from '../vcpu/worker.js';
@@ -129,7 +129,7 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly drives: BlockFile[];
   private readonly roms: RomImage[];
   /** The PC devices every vCPU shares (PIC, PIT, RTC): unmodified guests find a PC, paravirtual ones ignore it. */
-  private pcState = PcPlatform.createState();
+  private pcState: PcState;
   private readonly epochSeconds = Math.floor(Date.now() / 1000);
   private workers: Worker[] = [];
   private exits: Promise<void>[] = [];
@@ -151,6 +151,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.clock = config.clock ?? 'real';
     if (this.clock !== 'real' && this.clock !== 'virtual') throw new RangeError(`clock: "${String(this.clock)}" is neither real nor virtual`);
     this.controls = Array.from({ length: vcpus }, () => new VcpuControl());
+    this.pcState = PcPlatform.createState(vcpus);
     this.figures = Array.from({ length: vcpus }, () => new Float64Array(new SharedArrayBuffer(STATS_WORDS * 8)));
     this.portCounts = Array.from({ length: vcpus }, () => new Uint32Array(new SharedArrayBuffer(0x10000 * 4)));
     this.codeOwners = new SharedArrayBuffer((this.memory.size >>> 12) * 4);
@@ -406,7 +407,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.stopped.clear();
     this.memory.u8.fill(0);
     this.owners.fill(0);
-    this.pcState = PcPlatform.createState(); // a reboot resets the devices too
+    this.pcState = PcPlatform.createState(this.vcpuCount); // a reboot resets the devices too
     this.controls.splice(0, this.controls.length, ...this.controls.map(() => new VcpuControl()));
     for (const stats of [...this.figures, ...this.portCounts]) stats.fill(0); // figures describe the current boot
     this.rebooting = false;

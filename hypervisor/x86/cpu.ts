@@ -1,7 +1,7 @@
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { decode, Instruction, MAX_LENGTH, type CodeSource } from './decoder.js';
 import type { FpuHost } from './fpu-host.js';
-import { EMPTY_IO, type CpuIo, type InterruptSource } from './io.js';
+import { EMPTY_IO, type CpuIo, type InterruptSource, type MsrDevice } from './io.js';
 import { execute } from './interpreter.js';
 import {
   AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, ESP, Exit, IF, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
@@ -148,6 +148,11 @@ export class Cpu implements CodeSource, FpuHost {
   private readonly view: DataView;
   io: CpuIo;
   interrupts: InterruptSource | undefined;
+  /** MSRs a device answers (the local APIC's), consulted before the CPU's own. */
+  msrs: MsrDevice | undefined = undefined;
+  /** The initial APIC ID (CPUID leaf 1, EBX bits 24-31), and feature bits the platform adds to leaf 1's ECX. */
+  apicId = 0;
+  extraFeaturesEcx = 0;
 
   constructor(memory: GuestMemory, io: CpuIo = EMPTY_IO, fpu?: X87Factory, sharedCode?: { owners: Int32Array; index: number }) {
     this.mem = memory;
@@ -192,6 +197,13 @@ export class Cpu implements CodeSource, FpuHost {
     this.flushTlb();
     this.invalidateAllCode();
     this.fpu?.reset();
+  }
+
+  /** INIT then a start-up IPI with `vector`: the reset state, but real mode at vector:0000 (SDM 8.4.4). */
+  startUp(vector: number): void {
+    this.reset();
+    this.loadRealSegment(CS, (vector & 0xff) << 8);
+    this.eip = 0;
   }
 
   // ---- flags ------------------------------------------------------------------------------------

@@ -508,12 +508,14 @@ function cpuid(cpu: Cpu): void {
   }
   // Leaf 1: family 6 model 3 stepping 3 (Pentium II). FPU, DE, PSE, TSC, MSR, CX8, APIC, SEP, CMOV.
   r[EAX] = 0x0633;
-  r[EBX] = 0;
-  r[ECX] = cpu.hypercalls ? 0x80000000 | 0 : 0;
+  r[EBX] = cpu.apicId << 24;
+  r[ECX] = (cpu.hypercalls ? 0x80000000 | 0 : 0) | cpu.extraFeaturesEcx;
   r[EDX] = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15);
 }
 
 function readMsr(cpu: Cpu, index: number): [number, number] {
+  const fromDevice = cpu.msrs?.readMsr(index);
+  if (fromDevice !== undefined) return fromDevice;
   switch (index) {
     case MSR_TSC: return split64(cpu.tsc());
     case MSR_APIC_BASE: return [cpu.apicBase, 0];
@@ -525,6 +527,7 @@ function readMsr(cpu: Cpu, index: number): [number, number] {
 }
 
 function writeMsr(cpu: Cpu, index: number, low: number, high: number): void {
+  if (cpu.msrs?.writeMsr(index, low, high)) return;
   switch (index) {
     case MSR_TSC: cpu.tscOffset = (high >>> 0) * 4294967296 + (low >>> 0) - cpu.instructions; return;
     case MSR_APIC_BASE: cpu.apicBase = (low & 0xfffff900) | (cpu.apicBase & 0x100); return;

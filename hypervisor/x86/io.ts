@@ -10,6 +10,12 @@ export interface CpuIo {
   mmioWrite(address: number, size: 1 | 2 | 4, value: number): void;
 }
 
+/** Model-specific registers a device implements (the local APIC's): undefined / false for indices it does not own. */
+export interface MsrDevice {
+  readMsr(index: number): [number, number] | undefined;
+  writeMsr(index: number, low: number, high: number): boolean;
+}
+
 /** The interrupt controller as the CPU sees it: is an external interrupt waiting, and which vector. */
 export interface InterruptSource {
   /** True when an external (maskable) interrupt is waiting for delivery. */

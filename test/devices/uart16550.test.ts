@@ -1,15 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkLockRanks, LockRank, RankedLock, RankViolation } from '../../hypervisor/base/lock.js';
 import { RecordingIrqLine } from '../../hypervisor/devices/irq-line.js';
-import { Uart16550 } from '../../hypervisor/devices/uart16550.js';
+import { COM_IRQS, COM_PORTS, Uart16550 } from '../../hypervisor/devices/uart16550.js';
 
 const [RBR, IER, IIR, LCR, MCR, LSR, MSR, SCR] = [0, 1, 2, 3, 4, 5, 6, 7];
 const THR = RBR;
 const FCR = IIR;
 const OUT2 = 0x08;
 
-function uart(options: { out2GatesIrq?: boolean } = {}) {
+function uart(options: { out2GatesIrq?: boolean; state?: Int32Array } = {}, irq = new RecordingIrqLine()) {
   const sent: number[] = [];
-  const irq = new RecordingIrqLine();
   const u = new Uart16550('COM1', { output: (b) => sent.push(b), irq, ...options });
   const r = (offset: number) => u.read(offset, 1);
   const w = (offset: number, value: number) => u.write(offset, 1, value);
@@ -17,6 +17,8 @@ function uart(options: { out2GatesIrq?: boolean } = {}) {
 }
 
 describe('16550A UART', () => {
+  afterEach(() => checkLockRanks(false));
+
   it('comes out of reset with the datasheet register values', () => {
     const { r } = uart();
     expect([r(IER), r(IIR), r(LCR), r(MCR), r(LSR), r(SCR)]).toEqual([0, 0x01, 0, 0, 0x60, 0]);
@@ -202,5 +204,99 @@ describe('16550A UART', () => {
     u.write(LSR, 1, 0);
     u.write(MSR, 1, 0);
     expect(u.read(LSR, 1)).toBe(0x60);
+  });
+
+  it('behaves as one UART across two instances over the same state, each with its own sink', () => {
+    const state = Uart16550.createState();
+    expect(state.length).toBe(Uart16550.STATE_WORDS);
+    expect(state.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const line = new RecordingIrqLine(); // both workers' lines lead to the same controller input
+    const a = uart({ state }, line);
+    const b = uart({ state }, line);
+    a.w(MCR, OUT2);
+    a.w(IER, 0x01);
+    expect(b.r(IER)).toBe(0x01);
+    a.u.receive([0x61, 0x62]);
+    expect(b.u.rxSpace).toBe(0); // 16450 mode: one holding register, and a.u overran it
+    expect(b.r(LSR) & 0x03).toBe(0x03);
+    expect(b.r(IIR)).toBe(0x04);
+    expect(line.high).toBe(true);
+    expect(b.r(RBR)).toBe(0x62);
+    expect(line.high).toBe(false);
+    expect(a.r(LSR) & 0x01).toBe(0);
+    expect(a.r(RBR)).toBe(0x62); // the last byte read, whichever instance read it
+
+    a.w(FCR, 0x41); // FIFO mode, trigger at 4
+    a.u.receive([1, 2, 3]);
+    expect(b.r(IIR)).toBe(0xcc);
+    b.u.receive(4);
+    expect(a.r(IIR)).toBe(0xc4);
+    expect([a.r(RBR), b.r(RBR), a.r(RBR), b.r(RBR)]).toEqual([1, 2, 3, 4]);
+
+    b.w(LCR, 0x83);
+    b.w(0, 0x01);
+    b.w(LCR, 0x03);
+    expect(a.u.baud).toBe(115200);
+    b.w(THR, 0x42);
+    a.w(THR, 0x41);
+    expect([a.sent, b.sent]).toEqual([[0x41], [0x42]]);
+    expect(state[0]).toBe(0); // the lock word is free
+  });
+
+  it('shares THR-empty interrupts: enabled through one instance, acknowledged through the other', () => {
+    const state = Uart16550.createState();
+    const line = new RecordingIrqLine();
+    const a = uart({ state, out2GatesIrq: false }, line);
+    const b = uart({ state, out2GatesIrq: false }, line);
+    a.w(IER, 0x02);
+    expect(line.high).toBe(true);
+    expect(b.r(IIR)).toBe(0x02);
+    expect(line.high).toBe(false);
+    expect(a.r(IIR)).toBe(0x01); // b's read acknowledged it for the chip
+    b.w(THR, 0x20);
+    expect(line.high).toBe(true);
+    expect(line.risingEdges).toBe(2);
+    expect(a.r(IIR)).toBe(0x02);
+    expect(b.r(IIR)).toBe(0x01);
+
+    // The line level is chip state: an instance with a line of its own lowers what the other raised.
+    const own = new RecordingIrqLine();
+    const c = uart({ state, out2GatesIrq: false }, own);
+    a.w(THR, 0x21);
+    expect(line.high).toBe(true);
+    c.w(IER, 0x00);
+    expect(own.high).toBe(false);
+    expect(c.r(IIR)).toBe(0x01);
+  });
+
+  it('refuses a state too short for the chip', () => {
+    expect(() => new Uart16550('com1', { state: new Int32Array(new SharedArrayBuffer(4 * (Uart16550.STATE_WORDS - 1))) })).toThrow(RangeError);
+    expect(() => new Uart16550('com1', { state: new Int32Array(Uart16550.STATE_WORDS) })).not.toThrow();
+  });
+
+  it('takes its device-rank lock in every entry point, and calls the sink with it released', () => {
+    const { u } = uart();
+    const entries: [string, () => unknown][] = [
+      ['read', () => u.read(LSR, 1)],
+      ['write', () => u.write(SCR, 1, 0)],
+      ['receive', () => u.receive(1)],
+      ['setModemInputs', () => u.setModemInputs({ ri: true })],
+      ['baud', () => u.baud],
+      ['rxSpace', () => u.rxSpace],
+    ];
+    const peer = new RankedLock('rtc', LockRank.Device, new Int32Array(new SharedArrayBuffer(4)), 0);
+    checkLockRanks(true);
+    for (const [what, call] of entries) expect(() => peer.with(call), what).toThrow(RankViolation);
+
+    const state = Uart16550.createState();
+    const seen: number[] = [];
+    const echo: Uart16550 = new Uart16550('com1', { state, output: (byte) => seen.push(byte, state[0]!, echo.read(LSR, 1)) });
+    echo.write(THR, 1, 0x41);
+    expect(seen).toEqual([0x41, 0, 0x60]); // lock free, and the sink could read the UART
+  });
+
+  it('knows the PC serial ports and their IRQs', () => {
+    expect(COM_PORTS).toEqual([0x3f8, 0x2f8, 0x3e8, 0x2e8]);
+    expect(COM_IRQS).toEqual([4, 3, 4, 3]);
   });
 });
