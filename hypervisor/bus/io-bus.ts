@@ -13,6 +13,8 @@ export interface BusRange {
   readonly base: number;
   readonly size: number;
   readonly device: BusDevice;
+  /** Registration order: the range's slot in `countByDevice`'s counters. */
+  readonly slot: number;
 }
 
 /** Accesses that reached no device, per address: what `--stats` reports. */
@@ -41,6 +43,8 @@ export class IoBus {
   private readonly unassigned = new Map<number, { reads: number; writes: number }>();
   /** Accesses per address (port buses only: one counter per port), when someone wants them counted. */
   accessCounts: Uint32Array | undefined = undefined;
+  private deviceCounts: Uint32Array | undefined = undefined;
+  private registered = 0;
 
   /** `limit` is one past the highest address: 0x10000 for ports, 2^32 for MMIO. */
   constructor(
@@ -60,7 +64,33 @@ export class IoBus {
         );
       }
     }
-    this.ranges.splice(at, 0, { base, size, device });
+    this.ranges.splice(at, 0, { base, size, device, slot: this.registered++ });
+  }
+
+  /**
+   * Counts every access into `counts`: slot n for the range registered n-th, the last slot for accesses
+   * that reached no device (ranges beyond the counters are not counted). With `deviceNames()`, this is
+   * what `--stats` shows per device.
+   */
+  countByDevice(counts: Uint32Array): void {
+    if (counts.length === 0) throw new RangeError(`${this.name}: countByDevice needs at least the unassigned slot`);
+    this.deviceCounts = counts;
+  }
+
+  /** The device names by slot (registration order), as `countByDevice` counts them. */
+  deviceNames(): string[] {
+    const names: string[] = [];
+    for (const r of this.ranges) names[r.slot] = r.device.name;
+    return names;
+  }
+
+  private countAccess(address: number, range: BusRange | undefined): void {
+    if (this.accessCounts !== undefined) this.accessCounts[address]!++;
+    const counts = this.deviceCounts;
+    if (counts !== undefined) {
+      const slot = range === undefined ? counts.length - 1 : range.slot;
+      if (slot < counts.length - 1 || range === undefined) counts[slot]!++;
+    }
   }
 
   /** The range holding an address, if any. */
@@ -80,16 +110,16 @@ export class IoBus {
   }
 
   read(address: number, size: AccessSize): number {
-    if (this.accessCounts !== undefined) this.accessCounts[address]!++;
     const range = this.find(address);
+    this.countAccess(address, range);
     if (range) return narrow(range.device.read(address - range.base, size), size);
     this.count(address).reads++;
     return allOnes(size);
   }
 
   write(address: number, size: AccessSize, value: number): void {
-    if (this.accessCounts !== undefined) this.accessCounts[address]!++;
     const range = this.find(address);
+    this.countAccess(address, range);
     if (range) range.device.write(address - range.base, size, narrow(value, size));
     else this.count(address).writes++;
   }

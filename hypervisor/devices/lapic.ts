@@ -329,7 +329,7 @@ export class LocalApic implements BusDevice, InterruptSource {
     const lvt = this.s[LVT + LVT_TIMER]!;
     if ((lvt & LVT_MASKED) === 0) this.router.deliverTo([this.index], { vector: lvt & 0xff, mode: DeliveryMode.Fixed, logical: false, destination: 0, level: false });
     if ((lvt & TIMER_MODE) === TIMER_PERIODIC) {
-      const period = this.s[TIMER_INITIAL]! * this.tickNs;
+      const period = (this.s[TIMER_INITIAL]! >>> 0) * this.tickNs; // unsigned: counts of 2^31 and more
       this.timer[F_TIMER_NEXT] = next + period * (Math.floor((now - next) / period) + 1);
     } else {
       this.timer[F_TIMER_NEXT] = -1;
@@ -347,15 +347,17 @@ export class LocalApic implements BusDevice, InterruptSource {
   private currentCount(): number {
     const next = this.timer[F_TIMER_NEXT]!;
     const initial = this.s[TIMER_INITIAL]! >>> 0;
-    if (this.timerMode === TIMER_TSC_DEADLINE || initial === 0) return 0;
+    // A stopped timer reads 0, in periodic mode too (a mode change stops it).
+    if (this.timerMode === TIMER_TSC_DEADLINE || initial === 0 || next < 0) return 0;
     const elapsed = Math.floor((this.options.now() - this.timer[F_TIMER_START]!) / this.tickNs);
     if (this.timerMode === TIMER_PERIODIC) return initial - (elapsed % initial);
-    return next < 0 ? 0 : Math.max(initial - elapsed, 0);
+    return Math.max(initial - elapsed, 0);
   }
 
   private armDeadline(deadline: number): void {
-    this.timer[F_TSC_DEADLINE] = deadline;
+    // SDM 10.5.4.1: in other timer modes IA32_TSC_DEADLINE ignores writes and reads 0.
     if (this.timerMode !== TIMER_TSC_DEADLINE) return;
+    this.timer[F_TSC_DEADLINE] = deadline;
     // The TSC counts guest ns here, so the deadline's distance in TSC units is its distance in ns.
     this.timer[F_TIMER_NEXT] = deadline === 0 ? -1 : this.options.now() + Math.max(deadline - this.options.tsc(), 0);
   }
@@ -428,8 +430,9 @@ export class LocalApic implements BusDevice, InterruptSource {
       const n = r - 0x32;
       const old = s[LVT + n]!;
       s[LVT + n] = (value & LVT_WRITABLE[n]!) | (this.enabled ? 0 : LVT_MASKED);
-      // A mode change of the timer stops it (SDM 10.5.4.1): one-shot/periodic restart by the initial count.
-      if (n === LVT_TIMER && ((old ^ s[LVT]!) & TIMER_MODE) !== 0) {
+      // Entering or leaving TSC-deadline mode disarms the timer (SDM 10.5.4.1); between one-shot and
+      // periodic it runs on under the new mode, as on QEMU and KVM (the SDM leaves that case open).
+      if (n === LVT_TIMER && ((old ^ s[LVT]!) & TIMER_TSC_DEADLINE) !== 0) {
         this.timer[F_TIMER_NEXT] = -1;
         this.timer[F_TSC_DEADLINE] = 0;
       }
@@ -442,15 +445,23 @@ export class LocalApic implements BusDevice, InterruptSource {
       case 0x0d: Atomics.store(s, LDR, value & 0xff000000); return;
       case 0x0e: Atomics.store(s, DFR, value | 0x0fffffff); return;
       case 0x0f: {
-        Atomics.store(s, SVR, value & 0x11ff);
-        if ((value & SVR_ENABLE) === 0) for (let i = 0; i < LVT_COUNT; i++) s[LVT + i]! |= LVT_MASKED;
+        // Bit 12 (EOI-broadcast suppression) is reserved: VERSION bit 24 does not offer it.
+        Atomics.store(s, SVR, value & 0x1ff);
+        if ((value & SVR_ENABLE) === 0) {
+          for (let i = 0; i < LVT_COUNT; i++) s[LVT + i]! |= LVT_MASKED;
+          s[LVT_CMCI]! |= LVT_MASKED; // an LVT entry too
+        }
         return;
       }
       case 0x28: s[ESR] = 0; return;
       case 0x2f: s[LVT_CMCI] = (value & 0x107ff) | (this.enabled ? 0 : LVT_MASKED); return;
       case 0x30: s[ICR_LOW] = value & ICR_WRITABLE; this.sendIpi(); return;
       case 0x31: s[ICR_HIGH] = value & 0xff000000; return;
-      case 0x38: s[TIMER_INITIAL] = value; this.startTimer(); return;
+      case 0x38:
+        if (this.timerMode === TIMER_TSC_DEADLINE) return; // ignored in TSC-deadline mode (SDM 10.5.4.1): must not disarm it
+        s[TIMER_INITIAL] = value;
+        this.startTimer();
+        return;
       case 0x3e: s[TIMER_DIVIDE] = value & 0xb; return;
       default: return; // read-only and reserved registers ignore writes
     }

@@ -184,3 +184,6 @@ export function statsWords(hypercallCount: number): number {
   return StatSlot.Hypercalls + hypercallCount + 1;
 }
 
+
+/** Device counters per bus in a vCPU's figures (the last one counts accesses that reached no device). */
+export const DEVICE_SLOTS = 64;

@@ -358,11 +358,10 @@ export class Vcpu implements VcpuContext {
     const pc = this.machine.pc;
     if (pc === undefined || !cpu.interruptsEnabled) return false;
     const start = performance.now();
+    let wake = 0;
     const woken = pc.haltUntilInterrupt(
       () => this.now(),
       (waitNs) => {
-        // The wake word is read before the last look at the requests, so a stop in between is not missed.
-        const wake = Atomics.load(this.control.words, ControlSlot.Wake);
         if (this.control.requests() & Request.Stop) return false;
         if (this.options.clock === 'virtual' && waitNs !== Infinity) this.skipped += waitNs;
         else this.sleep(waitNs / 1e6, RunState.Waiting, wake);
@@ -371,6 +370,8 @@ export class Vcpu implements VcpuContext {
       },
       // Another vCPU may still raise a line (SMP); alone, with no timer armed, nothing will.
       this.vcpuCount > 1,
+      // Read before every look at the interrupts and requests: a kick after the look changes it, and the sleep returns at once.
+      () => (wake = Atomics.load(this.control.words, ControlSlot.Wake)),
     );
     this.count(StatSlot.WaitNs, (performance.now() - start) * 1e6);
     return woken;

@@ -1,7 +1,7 @@
 /**
  * The vCPU worker: one worker_threads Worker per vCPU, running the CPU over the VM's shared RAM. The
- * worker talks back to the VM (the main thread, which owns host I/O) only by messages for console output,
- * logs and block requests; everything else goes through shared memory (control blocks, the console input
+ * worker talks back to the VM (the main thread, which owns host I/O) by messages for logs and block
+ * requests; everything else goes through shared memory (control blocks, console output and input
  * ring, the code-owner bitmap, the stats block).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,9 +9,10 @@ import { ByteRing } from '../base/rings.js';
 import type { BlockRequest } from '../hypercall/context.js';
 import { Machine, type RomImage } from '../vm/machine.js';
 import type { PcState } from '../vm/pc.js';
+import { SerialStream } from '../vm/serial-stream.js';
 import { Fpu } from '../x86/fpu.js';
 import { EAX, EBX } from '../x86/state.js';
-import { VcpuControl } from './control.js';
+import { DEVICE_SLOTS, VcpuControl } from './control.js';
 import { Vcpu, type ClockKind, type DriveInfo, type VcpuStop } from './vcpu.js';
 
 /** Everything a vCPU worker is started with (structured-cloned; SharedArrayBuffers are shared). */
@@ -23,7 +24,11 @@ export interface WorkerConfig {
   stats: SharedArrayBuffer;
   /** Port I/O accesses by port (65536 Uint32 counters), for the VM's figures. */
   portCounts: SharedArrayBuffer;
+  /** Accesses by device: DEVICE_SLOTS port-bus counters, then DEVICE_SLOTS MMIO counters (IoBus.countByDevice). */
+  deviceCounts: SharedArrayBuffer;
   consoleInput: SharedArrayBuffer;
+  /** The console output stream every vCPU writes (SerialStream). */
+  serial: SharedArrayBuffer;
   clock: ClockKind;
   startTime: number;
   drives: { sectorCount: number; readOnly: boolean; inFlight: SharedArrayBuffer }[];
@@ -37,9 +42,12 @@ export interface WorkerConfig {
 
 /** Messages from a vCPU worker to the VM. */
 export type WorkerMessage =
-  | { type: 'console'; bytes: Uint8Array }
+  /** The serial stream's doorbell: bytes are waiting and the VM was not polling. */
+  | { type: 'serial' }
   | { type: 'log'; level: number; message: string }
   | { type: 'block'; request: BlockRequest }
+  /** The device names of each bus's counter slots, sent once at start. */
+  | { type: 'devices'; ports: string[]; mmio: string[] }
   | { type: 'stop'; stop: VcpuStop }
   | { type: 'error'; message: string };
 
@@ -48,20 +56,15 @@ function post(message: WorkerMessage): void {
 }
 
 function main(config: WorkerConfig): void {
-  // Console bytes leave in batches: one message per burst, not per byte (the UART path writes bytewise).
-  let pending: number[] = [];
-  const flush = () => {
-    if (pending.length > 0) post({ type: 'console', bytes: Uint8Array.from(pending) });
-    pending = [];
-  };
+  // Console bytes from the UART and the console hypercall join the VM's one ordered stream.
+  const serial = SerialStream.attach(config.serial);
+  const ring = () => post({ type: 'serial' });
+  const write = (byte: number) => serial.push(byte, ring);
   let vcpu: Vcpu | undefined;
   const peers = config.controls.map((buffer) => VcpuControl.attach(buffer));
   const machine = new Machine({
     memoryBytes: config.memory,
-    serial: (byte) => {
-      pending.push(byte);
-      if (byte === 10 || pending.length >= 4096) flush();
-    },
+    serial: write,
     fpu: (host) => new Fpu(host),
     sharedCode: { owners: new Int32Array(config.codeOwners), index: config.vcpuId },
     roms: config.roms,
@@ -75,6 +78,10 @@ function main(config: WorkerConfig): void {
     },
   });
   machine.ports.accessCounts = new Uint32Array(config.portCounts);
+  const deviceCounts = new Uint32Array(config.deviceCounts);
+  machine.ports.countByDevice(deviceCounts.subarray(0, DEVICE_SLOTS));
+  machine.mmio.countByDevice(deviceCounts.subarray(DEVICE_SLOTS));
+  post({ type: 'devices', ports: machine.ports.deviceNames(), mmio: machine.mmio.deviceNames() });
   const input = new ByteRing(config.consoleInput);
   const drives: DriveInfo[] = config.drives.map((d) => ({ sectorCount: d.sectorCount, readOnly: d.readOnly, inFlight: new Int32Array(d.inFlight) }));
   vcpu = new Vcpu(machine, {
@@ -84,15 +91,9 @@ function main(config: WorkerConfig): void {
     peers,
     stats: new Float64Array(config.stats),
     host: {
-      console: (bytes) => {
-        flush();
-        post({ type: 'console', bytes });
-      },
+      console: (bytes) => bytes.forEach(write),
       consoleInput: (max) => input.read(max),
-      log: (level, message) => {
-        flush();
-        post({ type: 'log', level, message });
-      },
+      log: (level, message) => post({ type: 'log', level, message }),
       drives,
       submitBlock: (request) => post({ type: 'block', request }),
     },
@@ -108,7 +109,6 @@ function main(config: WorkerConfig): void {
     return;
   }
   const stop = vcpu.run();
-  flush();
   post({ type: 'stop', stop });
 }
 

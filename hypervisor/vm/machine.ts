@@ -2,7 +2,7 @@ import { cpuIoFrom, mmioBus, portBus, type IoBus } from '../bus/io-bus.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
 import { Rom } from '../devices/rom.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import { PcPlatform, type GuestClock, type PcState } from './pc.js';
+import { PcPlatform, writeFirmwareTables, type GuestClock, type PcState } from './pc.js';
 import { loadElf, type ImageFile, type LoadedElf } from '../loader/elf.js';
 import { loadMultiboot, type MultibootBoot } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
@@ -149,6 +149,7 @@ export class Machine {
 
   /** Loads a multiboot image and puts the CPU in the state the multiboot specification promises. */
   bootMultiboot(image: ImageFile, commandLine?: string): MultibootBoot {
+    if (this.pc) writeFirmwareTables(this.memory, 1);
     const boot = loadMultiboot(image, this.memory, commandLine === undefined ? {} : { cmdline: commandLine });
     this.enterFlatProtectedMode(boot.eip);
     const cpu = this.cpu;

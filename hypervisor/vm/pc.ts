@@ -2,7 +2,10 @@ import type { IoBus } from '../bus/io-bus.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, IoApic } from '../devices/ioapic.js';
 import type { IrqLine } from '../devices/irq-line.js';
 import { ApicRouter, createLapicState, LAPIC_BASE, LAPIC_BLOCK_WORDS, LAPIC_SIZE, LocalApic } from '../devices/lapic.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Cpu } from '../x86/cpu.js';
+import { writeAcpiTables } from './acpi.js';
+import { writeMpTable } from './mptable.js';
 import { ELCR_PORT, ELCR_PORT_COUNT, PIC_MASTER_PORT, PIC_PORT_COUNT, PIC_SLAVE_PORT, PicPair } from '../devices/pic8259.js';
 import { Pit8254, PIT_IRQ, PIT_PORT, PIT_PORT_COUNT, PORT_61, PORT_61_COUNT } from '../devices/pit8254.js';
 import { CMOS_INDEX_PORT, CMOS_PORT_COUNT, CmosRtc, RTC_IRQ } from '../devices/rtc-cmos.js';
@@ -47,6 +50,19 @@ export interface PcOptions {
   tsc?: () => number;
 }
 
+/** The IOAPIC's ID, 0 as QEMU's (xAPIC messages name local APICs only, so it need not differ from theirs). */
+const IOAPIC_ID = 0;
+
+/**
+ * The MP and ACPI tables describing a PC with `vcpuCount` processors, in guest RAM's BIOS area (see
+ * mptable.ts, acpi.ts). A machine with less than 1 MiB of RAM has no BIOS area, and no tables.
+ */
+export function writeFirmwareTables(memory: GuestMemory, vcpuCount: number): void {
+  if (memory.size < 0x100000) return;
+  writeMpTable(memory, { cpus: vcpuCount, ioapicId: IOAPIC_ID });
+  writeAcpiTables(memory, { cpus: vcpuCount, ioapicId: IOAPIC_ID });
+}
+
 /** CPUID.1:ECX bit 24: the local APIC timer has the TSC-deadline mode. */
 const CPUID_TSC_DEADLINE = 1 << 24;
 
@@ -63,8 +79,7 @@ export const ioapicPinOf = (irq: number): number => (irq === 0 ? 2 : irq);
 export class PcPlatform {
   static createState(vcpuCount = 1): PcState {
     const ioapic = IoApic.createState();
-    // The IOAPIC's ID follows the local APICs' 0..n-1, as the MP table lists them.
-    new IoApic(ioapic, { deliver: () => {} }).setId(vcpuCount);
+    new IoApic(ioapic, { deliver: () => {} }).setId(IOAPIC_ID);
     return {
       pic: PicPair.createState(),
       pit: Pit8254.createState(),
@@ -172,13 +187,15 @@ export class PcPlatform {
   }
 
   /**
-   * HLT with IF set on this vCPU. Until an interrupt is pending it hands `pass` the guest
-   * time to the next timer event (Infinity when none is armed and only `othersCanRaise` lines could wake
-   * it); `pass` sleeps or skips that long and returns false to give up (a stop request). False when no
-   * interrupt can ever come.
+   * HLT with IF set on this vCPU. Until an interrupt is pending it hands `pass` the guest time to the next
+   * timer event (Infinity when none is armed and only `othersCanRaise` sources could wake it); `pass`
+   * sleeps or skips that long and returns false to give up (a stop request). `arm` runs before each look
+   * at the interrupts: a sleeper reads its wake word there, so a wake-up between the look and the sleep
+   * is not lost. False when no interrupt can ever come.
    */
-  haltUntilInterrupt(now: () => number, pass: (waitNs: number) => boolean, othersCanRaise: boolean): boolean {
+  haltUntilInterrupt(now: () => number, pass: (waitNs: number) => boolean, othersCanRaise: boolean, arm?: () => void): boolean {
     for (;;) {
+      arm?.();
       this.update();
       if (this.lapic.pending()) return true;
       const next = this.nextEventNs();

@@ -10,8 +10,9 @@ import { hex, ImageError, loadElf, type ImageFile } from '../loader/elf.js';
 import { loadMultiboot, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH, type MultibootModule } from '../loader/multiboot.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { RomImage } from './machine.js';
-import { PcPlatform, type PcState } from './pc.js';
-import { Action, ControlSlot, Request, RunState, VcpuControl } from '../vcpu/control.js';
+import { PcPlatform, writeFirmwareTables, type PcState } from './pc.js';
+import { SerialStream } from './serial-stream.js';
+import { Action, ControlSlot, Request, RunState, VcpuControl, DEVICE_SLOTS } from '../vcpu/control.js';
 import { readStats, STATS_WORDS, type ClockKind, type VcpuStats, type VcpuStop } from '../vcpu/vcpu.js';
 import type { WorkerConfig, WorkerMessage } from '../vcpu/worker.js';
 
@@ -69,6 +70,9 @@ export interface VcpuFigures extends VcpuStats {
   timerDeadline: number | null;
   /** Port I/O accesses (reads and writes) by port, as "0x3f8", busiest first. */
   portIo: Record<string, number>;
+  /** Port I/O and MMIO accesses by device ("unassigned": no device there), busiest first. */
+  portIoByDevice: Record<string, number>;
+  mmioByDevice: Record<string, number>;
 }
 
 export interface VmStats {
@@ -123,9 +127,15 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly controls: VcpuControl[];
   private readonly figures: Float64Array[];
   private readonly portCounts: Uint32Array[];
+  /** Accesses per device slot: ports in the first DEVICE_SLOTS, MMIO in the next (see IoBus.countByDevice). */
+  private readonly deviceCounts: Uint32Array[];
+  /** The device names per slot, as the vCPU workers registered them (every worker registers the same). */
+  private deviceNames: { ports: string[]; mmio: string[] } = { ports: [], mmio: [] };
   private readonly codeOwners: SharedArrayBuffer;
   private readonly owners: Int32Array;
   private readonly consoleInput = ByteRing.create(4096);
+  private readonly serial = SerialStream.create();
+  private serialPolling = false;
   private readonly drives: BlockFile[];
   private readonly roms: RomImage[];
   /** The PC devices every vCPU shares (PIC, PIT, RTC): unmodified guests find a PC, paravirtual ones ignore it. */
@@ -154,6 +164,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.pcState = PcPlatform.createState(vcpus);
     this.figures = Array.from({ length: vcpus }, () => new Float64Array(new SharedArrayBuffer(STATS_WORDS * 8)));
     this.portCounts = Array.from({ length: vcpus }, () => new Uint32Array(new SharedArrayBuffer(0x10000 * 4)));
+    this.deviceCounts = Array.from({ length: vcpus }, () => new Uint32Array(new SharedArrayBuffer(2 * DEVICE_SLOTS * 4)));
     this.codeOwners = new SharedArrayBuffer((this.memory.size >>> 12) * 4);
     this.owners = new Int32Array(this.codeOwners);
     this.roms = [...(config.roms ?? [])];
@@ -182,6 +193,8 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.workers.length > 0) throw new Error('load: the VM has already started');
     const file = typeof image === 'string' ? readImage(image) : image;
     this.image = { file, options };
+    // Every VM is a PC: unmodified guests find their processors and interrupt wiring in the MP tables.
+    writeFirmwareTables(this.memory, this.vcpuCount);
     if (hasMultibootMagic(file)) {
       const boot = loadMultiboot(file, this.memory, { cmdline: options.cmdline ?? file.name, modules: options.modules ?? [] });
       this.boot = { eip: boot.eip, eax: boot.eax, ebx: boot.ebx, eflags: boot.eflags };
@@ -210,7 +223,9 @@ export class Vm extends EventEmitter<VmEvents> {
         controls: this.controls.map((c) => c.buffer),
         stats: this.figures[v]!.buffer as SharedArrayBuffer,
         portCounts: this.portCounts[v]!.buffer as SharedArrayBuffer,
+        deviceCounts: this.deviceCounts[v]!.buffer as SharedArrayBuffer,
         consoleInput: this.consoleInput.buffer,
+        serial: this.serial.buffer,
         clock: this.clock,
         startTime: this.startTime,
         drives,
@@ -325,6 +340,8 @@ export class Vm extends EventEmitter<VmEvents> {
         wakeups: Atomics.load(c.words, ControlSlot.Wakeups),
         timerDeadline: c.deadline ?? null,
         portIo: portIoOf(this.portCounts[v]!),
+        portIoByDevice: byDevice(this.deviceCounts[v]!.subarray(0, DEVICE_SLOTS), this.deviceNames.ports),
+        mmioByDevice: byDevice(this.deviceCounts[v]!.subarray(DEVICE_SLOTS), this.deviceNames.mmio),
         ...readStats(this.figures[v]!),
       })),
       wallMs: this.startTime === 0 ? 0 : performance.timeOrigin + performance.now() - this.startTime,
@@ -335,14 +352,22 @@ export class Vm extends EventEmitter<VmEvents> {
 
   private onMessage(vcpu: number, message: WorkerMessage): void {
     switch (message.type) {
-      case 'console':
-        this.emit('console', message.bytes);
+      case 'serial':
+        if (!this.serialPolling) {
+          this.serialPolling = true;
+          this.pollSerial();
+        }
         break;
       case 'log':
+        this.emitSerial(); // what the vCPU printed before it logged comes first
+
         this.emit('log', message.level, message.message, vcpu);
         break;
       case 'block':
         this.serveBlock(message.request);
+        break;
+      case 'devices':
+        this.deviceNames = { ports: message.ports, mmio: message.mmio };
         break;
       case 'stop':
         this.onStop(vcpu, message.stop);
@@ -352,6 +377,22 @@ export class Vm extends EventEmitter<VmEvents> {
         break;
     }
   }
+
+  /** Emits what the serial stream holds; false when it held nothing. */
+  private emitSerial(bytes = this.serial.drain()): boolean {
+    if (bytes.length === 0) return false;
+    this.emit('console', bytes);
+    return true;
+  }
+
+  /** Drains the serial stream every 2 ms while bytes keep coming, then waits for the next doorbell. */
+  private readonly pollSerial = (): void => {
+    if (this.emitSerial() || this.emitSerial(this.serial.goIdle())) {
+      setTimeout(this.pollSerial, 2);
+      return;
+    }
+    this.serialPolling = false;
+  };
 
   private serveBlock(request: BlockRequest): void {
     const drive = this.drives[request.device]!;
@@ -409,7 +450,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.owners.fill(0);
     this.pcState = PcPlatform.createState(this.vcpuCount); // a reboot resets the devices too
     this.controls.splice(0, this.controls.length, ...this.controls.map(() => new VcpuControl()));
-    for (const stats of [...this.figures, ...this.portCounts]) stats.fill(0); // figures describe the current boot
+    for (const stats of [...this.figures, ...this.portCounts, ...this.deviceCounts]) stats.fill(0); // figures describe the current boot
     this.rebooting = false;
     this.load(this.image!.file, this.image!.options);
     this.start();
@@ -428,9 +469,19 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.result === undefined) this.result = { kind: 'error', message: 'every vCPU worker exited without a result', exitCode: 1 };
     await Promise.all(this.drives.map((d) => d.close()));
     const result = this.result;
+    this.emitSerial(); // the last bytes, before anyone hears the VM ended
     this.finish(result);
     this.emit('exit', result);
   }
+}
+
+/** Nonzero device counters, busiest first, by device name; the last slot counts unassigned accesses. */
+function byDevice(counts: Uint32Array, names: readonly string[]): Record<string, number> {
+  const used: [string, number][] = [];
+  counts.forEach((n, slot) => {
+    if (n !== 0) used.push([slot === counts.length - 1 ? 'unassigned' : (names[slot] ?? `device ${slot}`), n]);
+  });
+  return Object.fromEntries(used.sort((a, b) => b[1] - a[1]));
 }
 
 /** Nonzero port counters, busiest first, keyed by the port in hex. */

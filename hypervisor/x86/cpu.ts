@@ -4,7 +4,7 @@ import type { FpuHost } from './fpu-host.js';
 import { EMPTY_IO, type CpuIo, type InterruptSource, type MsrDevice } from './io.js';
 import { execute } from './interpreter.js';
 import {
-  AC, AF, ARITH_FLAGS, CF, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, ESP, Exit, IF, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
+  AC, AF, ARITH_FLAGS, CF, CPUID_SIGNATURE, CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CS, ESP, Exit, IF, NT, OF, PF, RF, SF, SS, TF, Vector, VM, ZF,
 } from './state.js';
 import type { X87, X87Factory } from './x87.js';
 import { compileBlock, HOT, MAX_BLOCK, MAX_ITERATIONS, translatable, type Block } from './translator.js';
@@ -172,7 +172,7 @@ export class Cpu implements CodeSource, FpuHost {
   /** The power-on state: real mode at F000:FFF0, as on a PC. */
   reset(): void {
     this.regs.fill(0);
-    this.regs[2] = 0x0633; // EDX: family 6, model 3, stepping 3 (matches CPUID)
+    this.regs[2] = CPUID_SIGNATURE; // EDX after reset: the processor signature, as CPUID reports it
     this.flagBits = 0x2;
     this.lazyMask = 0;
     this.cr0 = CR0_ET;

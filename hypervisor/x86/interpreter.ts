@@ -3,7 +3,7 @@ import { Check, Rep, type Instruction } from './decoder.js';
 import { ENTRIES, Kind, Op, type OpEntry } from './opcodes.js';
 import {
   AF, CF, CR0_EM, CR0_MP, CR0_PE, CR0_TS, CR4_SUPPORTED, CR4_TSD, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, Exit, IF, IOPL,
-  MSR_APIC_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_TSC, NT, OF, PF, POPF_MASK, RF, SF, SS, Vector, VM, ZF,
+  CPUID_FEATURES_EDX, CPUID_SIGNATURE, MSR_APIC_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_TSC, NT, OF, PF, POPF_MASK, RF, SF, SS, Vector, VM, ZF,
 } from './state.js';
 
 /** The most iterations a REP string instruction runs before it lets interrupts and the budget in. */
@@ -506,11 +506,10 @@ function cpuid(cpu: Cpu): void {
     r[EBX] = r[ECX] = r[EDX] = text('pvrt');
     return;
   }
-  // Leaf 1: family 6 model 3 stepping 3 (Pentium II). FPU, DE, PSE, TSC, MSR, CX8, APIC, SEP, CMOV.
-  r[EAX] = 0x0633;
+  r[EAX] = CPUID_SIGNATURE;
   r[EBX] = cpu.apicId << 24;
   r[ECX] = (cpu.hypercalls ? 0x80000000 | 0 : 0) | cpu.extraFeaturesEcx;
-  r[EDX] = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15);
+  r[EDX] = CPUID_FEATURES_EDX;
 }
 
 function readMsr(cpu: Cpu, index: number): [number, number] {

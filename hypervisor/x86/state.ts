@@ -55,6 +55,10 @@ export const EBP = 5;
 export const ESI = 6;
 export const EDI = 7;
 
+/** CPUID leaf 1: family 6 model 3 stepping 3 (Pentium II), and its EDX features: FPU, DE, PSE, TSC, MSR, CX8, APIC, SEP, CMOV. */
+export const CPUID_SIGNATURE = 0x0633;
+export const CPUID_FEATURES_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15);
+
 export const MSR_TSC = 0x10;
 export const MSR_APIC_BASE = 0x1b;
 export const MSR_SYSENTER_CS = 0x174;

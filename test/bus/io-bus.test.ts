@@ -66,6 +66,24 @@ describe('IoBus', () => {
     ]);
   });
 
+  it('counts accesses per device in registration order, and unassigned ones in the last slot', () => {
+    const bus = mmioBus();
+    bus.register(0xfee00000, 0x1000, probe('lapic').device);
+    bus.register(0xfec00000, 0x1000, probe('ioapic').device);
+    bus.register(0xfff00000, 0x1000, probe('late').device); // beyond the counters: not counted
+    const counts = new Uint32Array(3);
+    bus.countByDevice(counts);
+    bus.read(0xfee00020, 4);
+    bus.write(0xfee000b0, 4, 0);
+    bus.write(0xfec00000, 4, 1);
+    bus.read(0xfff00000, 4);
+    bus.read(0xd0000000, 4);
+    bus.read(0xd0000004, 1);
+    expect([...counts]).toEqual([2, 1, 2]);
+    expect(bus.deviceNames()).toEqual(['lapic', 'ioapic', 'late']);
+    expect(() => bus.countByDevice(new Uint32Array(0))).toThrow(/unassigned slot/);
+  });
+
   it('finds every range among many by binary search, and nothing in the gaps', () => {
     const bus = new IoBus('test', 0x10000);
     for (let i = 0; i < 200; i++) bus.register(((i * 37) % 200) * 16, 8, probe(`d${(i * 37) % 200}`).device);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../hypervisor/vm/machine.js';
 import { createVm } from '../../hypervisor/vm/vm.js';
 import type { X87Factory } from '../../hypervisor/x86/x87.js';
-import { guestImages, guestToolchainProblem } from '../support/guest-build.js';
+import { GUEST_CPUS, guestImages, guestToolchainProblem } from '../support/guest-build.js';
 import { qemuProblem, runUnderQemu } from '../support/qemu.js';
 
 /** The x87 unit, when hypervisor/x86/fpu.ts provides one. */
@@ -33,22 +33,27 @@ if (skip) console.warn(`SKIPPED: pvrt against QEMU: ${skip}`);
 describe.skipIf(skip !== null)('guests under pvrt print what they print under QEMU', async () => {
   const fpu = await fpuFactory();
   for (const { name, path } of skip === null ? guestImages() : []) {
-    it(`${name}: same serial output and exit code, in-process and on a worker vCPU`, async () => {
-      const reference = await runUnderQemu(path, { timeoutMs: 20_000 });
-      const ours = runUnderPvrt(path, fpu);
-      const exitCode = ours.stop.kind === 'exit' ? ours.stop.code : undefined;
-      console.log(`${name}: ${ours.instructions} instructions under pvrt, stop ${JSON.stringify(ours.stop)}`);
-      expect(ours.serial).toBe(reference.serial);
-      expect(exitCode).toBe(reference.exitCode);
-      // The same image on the VM's worker vCPU, as `pvrt run` boots it.
-      const vm = createVm({ memory: '32M' });
-      let serial = '';
-      vm.on('console', (bytes) => (serial += Buffer.from(bytes).toString('latin1')));
-      vm.load(path);
-      vm.start();
-      const result = await vm.wait({ timeoutMs: 30_000 });
-      expect(serial).toBe(reference.serial);
-      expect(result.exitCode).toBe(reference.exitCode);
-    });
+    for (const cpus of GUEST_CPUS[name] ?? [1]) {
+      const where = cpus === 1 ? 'in-process and on a worker vCPU' : `on ${cpus} worker vCPUs (-smp ${cpus})`;
+      it(`${name}: same serial output and exit code, ${where}`, async () => {
+        const reference = await runUnderQemu(path, { timeoutMs: 20_000, smp: cpus });
+        if (cpus === 1) {
+          const ours = runUnderPvrt(path, fpu);
+          const exitCode = ours.stop.kind === 'exit' ? ours.stop.code : undefined;
+          console.log(`${name}: ${ours.instructions} instructions under pvrt, stop ${JSON.stringify(ours.stop)}`);
+          expect(ours.serial).toBe(reference.serial);
+          expect(exitCode).toBe(reference.exitCode);
+        }
+        // The same image on the VM's worker vCPUs, as `pvrt run --smp` boots it.
+        const vm = createVm({ memory: '32M', vcpus: cpus });
+        let serial = '';
+        vm.on('console', (bytes) => (serial += Buffer.from(bytes).toString('latin1')));
+        vm.load(path);
+        vm.start();
+        const result = await vm.wait({ timeoutMs: 30_000 });
+        expect(serial).toBe(reference.serial);
+        expect(result.exitCode).toBe(reference.exitCode);
+      });
+    }
   }
 });

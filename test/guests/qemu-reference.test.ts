@@ -6,7 +6,7 @@ import { loadElf } from '../../hypervisor/loader/elf.js';
 import { findMultibootHeader } from '../../hypervisor/loader/multiboot.js';
 import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { tempDir } from '../helpers.js';
-import { buildGuest, buildImage, GUEST_NAMES, guestToolchainProblem, type GuestName } from '../support/guest-build.js';
+import { buildGuest, buildImage, GUEST_CPUS, GUEST_NAMES, guestToolchainProblem, type GuestName } from '../support/guest-build.js';
 import { qemuArgs, qemuProblem, runUnderQemu } from '../support/qemu.js';
 
 const toolchainProblem = guestToolchainProblem();
@@ -27,6 +27,9 @@ const EXPECTED: Record<GuestName, RegExp[]> = {
   pit: [/^ticks 20$/m, /^channel 0 status 34$/m],
   uart: [/^received "loop"$/m],
   rtc: [/^extended memory 31744 KiB$/m, /^periodic interrupts 64$/m],
+  apic: [/^isa irq 0: ioapic pin 2 \(mp table\)$/m, /^pit through the ioapic: 10 ticks$/m, /^periodic timer: 10 interrupts$/m, /^self-ipi: held at tpr 0x50 1, delivered at tpr 0 1$/m],
+  // Run on its largest CPU count (GUEST_CPUS).
+  smp: [/^madt: 4 processors$/m, /^ap 3: apic id 3$/m, /^barrier: 4 cpus joined$/m, /^ipi apic 3: 100 round trips$/m],
 };
 
 function warnSkip(what: string, reason: string): void {
@@ -79,7 +82,7 @@ describe('guests under QEMU', () => {
   it.each(GUEST_NAMES)('%s passes its own checks and exits through isa-debug-exit', async (name) => {
     const image = buildGuest(name);
     const started = Date.now();
-    const run = await runUnderQemu(image, RUN);
+    const run = await runUnderQemu(image, { ...RUN, smp: Math.max(...(GUEST_CPUS[name] ?? [1])) });
     expect(run.timedOut).toBe(false);
     expect(Date.now() - started).toBeLessThan(2_000);
     const lines = run.serial.split('\n');

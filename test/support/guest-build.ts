@@ -12,8 +12,13 @@ export { GUEST_CFLAGS };
 export const GUESTS_DIR = join(packageRoot(), 'test', 'guests');
 export const RUNTIME_DIR = join(GUESTS_DIR, 'runtime');
 /** The guests of the "against QEMU" ladder, in the order they are worth trying. */
-export const GUEST_NAMES = ['arith64', 'float', 'switch', 'setjmp', 'realmode', 'paging', 'usermode', 'pit', 'uart', 'rtc'] as const;
+export const GUEST_NAMES = ['arith64', 'float', 'switch', 'setjmp', 'realmode', 'paging', 'usermode', 'pit', 'uart', 'rtc', 'apic', 'smp'] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
+/** Guests that also build the local APIC, IOAPIC and MP-table helpers they share. */
+const APIC_COMMON = join(GUESTS_DIR, 'apic-common');
+const SHARED_DIRS: Partial<Record<GuestName, string>> = { apic: APIC_COMMON, smp: APIC_COMMON };
+/** How many CPUs a guest is compared on (`-smp`): each count is one comparison. */
+export const GUEST_CPUS: Partial<Record<GuestName, readonly number[]>> = { smp: [1, 2, 4] };
 
 /** Debian 12's package for the 32-bit libgcc that `-m32 ... -lgcc` links (gcc-multilib pulls it in). */
 export const LIBGCC32_PACKAGE = 'lib32gcc-12-dev';
@@ -85,7 +90,9 @@ export function buildImage(request: BuildRequest): string {
 
 /** Builds one of the ladder's guests (every .c and .S in test/guests/<name>/ plus the runtime). */
 export function buildGuest(name: GuestName): string {
-  return buildImage({ name, sources: sourcesIn(join(GUESTS_DIR, name)) });
+  const shared = SHARED_DIRS[name];
+  const sources = [...sourcesIn(join(GUESTS_DIR, name)), ...(shared ? sourcesIn(shared) : [])];
+  return buildImage({ name, sources, ...(shared ? { extraFlags: [`-I${shared}`] } : {}) });
 }
 
 let version: string | undefined;

@@ -17,7 +17,8 @@ export function qemuArgs(image: string, options: { smp?: number; memoryMiB?: num
     '-nic', 'none',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-m', String(options.memoryMiB ?? 32),
-    ...(options.smp ? ['-smp', String(options.smp)] : []),
+    // One CPU per socket: SeaBIOS's MP table lists only the first CPU of each package, pvrt's lists every vCPU.
+    ...(options.smp ? ['-smp', `${options.smp},sockets=${options.smp}`] : []),
   ];
 }
 

@@ -97,6 +97,14 @@ function describe(result: VmResult): string | undefined {
   }
 }
 
+/** One `--stats` line of counters, busiest first (the records already are), the first `limit` by name. */
+function busiest(title: string, counts: Record<string, number>, limit = Infinity, unit = 'more'): string[] {
+  const entries = Object.entries(counts);
+  if (entries.length === 0) return [];
+  const rest = entries.length > limit ? `, and ${entries.length - limit} more ${unit}` : '';
+  return [`    ${title}: ${entries.slice(0, limit).map(([name, n]) => `${name} ${n}`).join(', ')}${rest}`];
+}
+
 /** The `--stats` table: one block per vCPU. */
 export function formatStats(stats: VmStats): string {
   const lines = [`pvrt stats: ${stats.vcpus.length} vCPU(s), ${stats.wallMs.toFixed(1)} ms wall`];
@@ -105,8 +113,7 @@ export function formatStats(stats: VmStats): string {
     const calls = Object.entries(v.hypercalls).sort((a, b) => b[1] - a[1]);
     if (calls.length > 0) lines.push(`    hypercalls: ${calls.map(([name, n]) => `${name} ${n}`).join(', ')}`);
     if (v.halts > 0 || v.interrupts > 0) lines.push(`    HLT exits ${v.halts}, interrupts injected ${v.interrupts}`);
-    const ports = Object.entries(v.portIo);
-    if (ports.length > 0) lines.push(`    port I/O: ${ports.slice(0, 12).map(([port, n]) => `${port} ${n}`).join(', ')}${ports.length > 12 ? `, and ${ports.length - 12} more ports` : ''}`);
+    lines.push(...busiest('port I/O by device', v.portIoByDevice), ...busiest('MMIO by device', v.mmioByDevice), ...busiest('port I/O by port', v.portIo, 12, 'ports'));
   }
   return lines.join('\n');
 }

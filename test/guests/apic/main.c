@@ -17,13 +17,16 @@
 static volatile uint32_t pit_ticks;
 static volatile uint32_t timer_interrupts;
 static volatile uint32_t timer_stop_at;   /* the handler stops the timer after this many, 0: never */
-static volatile uint32_t isr_set_in_handler, isr_clear_after_eoi;
+static volatile uint32_t isr_not_set_in_handler, isr_not_clear_after_eoi; /* over every vector 0x40 interrupt */
 static volatile uint32_t spurious_interrupts, pic_interrupts;
 
+static volatile uint8_t pit_pin_register; /* IOAPIC index of the PIT pin's low word, for on_pit to mask */
+
+/* Masks its own entry after the 10th tick, so at most one more (already latched in the IRR) follows. */
 static void on_pit(struct trap_frame *f)
 {
     (void)f;
-    pit_ticks++;
+    if (++pit_ticks == PIT_TICKS) ioapic_write(IOAPIC_BASE, pit_pin_register, REDIRECTION_MASKED | PIT_VECTOR);
     lapic_eoi();
 }
 
@@ -31,10 +34,10 @@ static void on_timer_vector(struct trap_frame *f)
 {
     (void)f;
     timer_interrupts++;
-    if (timer_stop_at && timer_interrupts == timer_stop_at) lapic_write(LAPIC_TIMER_INITIAL, 0);
-    isr_set_in_handler = lapic_bit(LAPIC_ISR, TIMER_VECTOR);
+    if (timer_stop_at && timer_interrupts >= timer_stop_at) lapic_write(LAPIC_TIMER_INITIAL, 0);
+    if (!lapic_bit(LAPIC_ISR, TIMER_VECTOR)) isr_not_set_in_handler++;
     lapic_eoi();
-    isr_clear_after_eoi = !lapic_bit(LAPIC_ISR, TIMER_VECTOR);
+    if (lapic_bit(LAPIC_ISR, TIMER_VECTOR)) isr_not_clear_after_eoi++;
 }
 
 /* The spurious vector gets no EOI: the local APIC sets no ISR bit for it. */
@@ -65,7 +68,8 @@ static void drain(uint8_t vector)
 static void check_cpu(void)
 {
     struct cpuid_regs leaf1 = cpuid(1);
-    printf("cpuid: apic %u, tsc-deadline %u\n", (leaf1.edx & CPUID1_EDX_APIC) != 0, (leaf1.ecx & CPUID1_ECX_TSC_DEADLINE) != 0);
+    /* Whether the TSC-deadline mode is offered is not printed: QEMU's TCG CPU lacks it, pvrt has it. */
+    printf("cpuid: apic %u\n", (leaf1.edx & CPUID1_EDX_APIC) != 0);
     check((leaf1.edx & CPUID1_EDX_APIC) != 0, "CPUID.1:EDX reports a local APIC");
 
     uint32_t base = (uint32_t)rdmsr(MSR_APIC_BASE);
@@ -112,11 +116,12 @@ static void check_ioapic_pit(void)
           "the redirection entry reads back: vector 0x30, edge, physical, to the BSP");
 
     pit_ticks = 0;
+    pit_pin_register = reg;
     outb(PIT_CMD, 0x34); /* channel 0, lobyte/hibyte, mode 2 */
     outb(PIT_CH0, PIT_RELOAD & 0xff);
     outb(PIT_CH0, PIT_RELOAD >> 8);
     while (pit_ticks < PIT_TICKS) enable_and_halt(), interrupts_off();
-    uint32_t seen = pit_ticks; /* one more may slip in between the last hlt and cli */
+    uint32_t seen = pit_ticks; /* one more may come from the IRR before the handler masked the pin */
 
     ioapic_write(IOAPIC_BASE, reg, REDIRECTION_MASKED | PIT_VECTOR);
     outb(PIT_CMD, 0x30); /* mode 0 with no count written: channel 0 stops */
@@ -148,11 +153,11 @@ static void check_periodic_timer(void)
     lapic_write(LAPIC_TIMER_INITIAL, SMALL_COUNT);
     while (timer_interrupts < PERIODIC_TICKS) enable_and_halt(), interrupts_off();
     drain(TIMER_VECTOR);
-    uint32_t seen = timer_interrupts;
+    uint32_t seen = timer_interrupts; /* one more may have been latched before the handler stopped the timer */
     timer_stop_at = 0;
-    printf("periodic timer: %s interrupts\n", seen == PERIODIC_TICKS ? "10" : "wrong number of");
-    check(seen == PERIODIC_TICKS, "the periodic timer raised 10 interrupts on vector 0x40");
-    check(isr_set_in_handler && isr_clear_after_eoi, "ISR bit 0x40 set inside the handler, clear after EOI");
+    printf("periodic timer: %s interrupts\n", seen >= PERIODIC_TICKS && seen <= PERIODIC_TICKS + 1 ? "10" : "wrong number of");
+    check(seen >= PERIODIC_TICKS && seen <= PERIODIC_TICKS + 1, "the periodic timer raised 10 interrupts on vector 0x40");
+    check(isr_not_set_in_handler == 0 && isr_not_clear_after_eoi == 0, "ISR bit 0x40 set inside each handler, clear after its EOI");
 }
 
 static void check_one_shot_timer(void)
@@ -176,7 +181,7 @@ static void check_masked_timer(void)
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
     lapic_write(LAPIC_TIMER_INITIAL, SMALL_COUNT);
     uint32_t current = lapic_read(LAPIC_TIMER_CURRENT);
-    for (int i = 0; i < 500 && current != 0; i++) {
+    for (int i = 0; i < 10000 && current != 0; i++) { /* up to about a second */
         pit_delay_us(100);
         current = lapic_read(LAPIC_TIMER_CURRENT);
     }
@@ -193,7 +198,7 @@ static void check_masked_timer(void)
 static void check_task_priority(void)
 {
     timer_interrupts = 0;
-    isr_set_in_handler = isr_clear_after_eoi = 0;
+    isr_not_set_in_handler = isr_not_clear_after_eoi = 0;
     lapic_write(LAPIC_TPR, 0x50);
     lapic_send_ipi(0, ICR_SELF | ICR_FIXED | TIMER_VECTOR);
     interrupts_on();
@@ -208,8 +213,27 @@ static void check_task_priority(void)
     while (timer_interrupts < 1) enable_and_halt(), interrupts_off();
     printf("self-ipi: held at tpr 0x50 %u, delivered at tpr 0 %u\n", held, timer_interrupts);
     check(timer_interrupts == 1, "TPR 0 lets the self-IPI in, once");
-    check(isr_set_in_handler && isr_clear_after_eoi, "ISR bit 0x40 set inside the handler, clear after EOI");
+    check(isr_not_set_in_handler == 0 && isr_not_clear_after_eoi == 0, "ISR bit 0x40 set inside the handler, clear after EOI");
     check(!lapic_bit(LAPIC_IRR, TIMER_VECTOR), "the IRR bit is gone");
+}
+
+/* One interrupt when the TSC passes IA32_TSC_DEADLINE, which then reads 0. Checked only where CPUID offers
+   the mode (pvrt; not QEMU's TCG CPU), and counted as one check either way so the outputs compare. */
+static void check_tsc_deadline(void)
+{
+    int offered = (cpuid(1).ecx & CPUID1_ECX_TSC_DEADLINE) != 0, fired_once = 1;
+    if (offered) {
+        timer_interrupts = 0;
+        lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | TIMER_VECTOR);
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + 1000000);
+        while (timer_interrupts < 1) enable_and_halt(), interrupts_off();
+        interrupts_on();
+        pit_delay_ms(2);
+        interrupts_off();
+        fired_once = timer_interrupts == 1 && rdmsr(MSR_TSC_DEADLINE) == 0;
+        lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
+    }
+    check(fired_once, "TSC-deadline mode, where offered: one interrupt, then the deadline MSR reads 0");
 }
 
 int main(void)
@@ -226,7 +250,7 @@ int main(void)
     check_one_shot_timer();
     check_masked_timer();
     check_task_priority();
-    /* TSC-deadline mode is not exercised: QEMU's default CPU under TCG does not advertise it. */
+    check_tsc_deadline();
 
     printf("spurious: apic %u, 8259 %u\n", spurious_interrupts, pic_interrupts);
     check(spurious_interrupts == 0 && pic_interrupts == 0, "no spurious interrupts and nothing from the masked 8259s");

@@ -17,6 +17,18 @@ static inline struct cpuid_regs cpuid(uint32_t leaf)
     return r;
 }
 
+static inline void wrmsr(uint32_t msr, uint64_t value)
+{
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
@@ -50,6 +62,8 @@ static inline uint64_t rdmsr(uint32_t msr)
 #define SVR_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
 #define LVT_TIMER_PERIODIC (1u << 17)
+#define LVT_TIMER_TSC_DEADLINE (2u << 17)
+#define MSR_TSC_DEADLINE 0x6e0
 #define TIMER_DIVIDE_16 0x3
 
 #define ICR_FIXED (0u << 8)
