@@ -46,6 +46,8 @@ export type VcpuStop =
   | { kind: 'debug-exit'; code: number }
   | { kind: 'triple-fault'; reason: string; eip: number; bytes: number[] }
   | { kind: 'halted' }
+  /** The guest pulsed the PC's reset line (port 0x92, i8042): the VM restarts, as for REBOOT. */
+  | { kind: 'reset' }
   | { kind: 'stopped' };
 
 export interface VcpuStats {
@@ -494,6 +496,7 @@ export class Vcpu implements VcpuContext {
       stats[StatSlot.Instructions] = cpu.instructions;
       stats[StatSlot.Interrupts] = cpu.interruptsTaken;
       if (this.machine.exitCode !== undefined) this.stopInfo = { kind: 'debug-exit', code: this.machine.exitCode };
+      else if (this.machine.resetRequested) this.stopInfo = { kind: 'reset' };
       else if (exit === Exit.Hypercall) {
         const number = cpu.regs[0]! >>> 0;
         this.count(StatSlot.Hypercalls + (hypercallByNumber[number] === undefined ? UNKNOWN : number), 1);

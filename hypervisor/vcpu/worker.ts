@@ -5,6 +5,7 @@
  * ring, the code-owner bitmap, the stats block).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { checkLockRanks } from '../base/lock.js';
 import { ByteRing } from '../base/rings.js';
 import type { BlockRequest } from '../hypercall/context.js';
 import { Machine, type RomImage } from '../vm/machine.js';
@@ -36,6 +37,8 @@ export interface WorkerConfig {
   /** The PC devices' shared state, and the RTC's wall-clock time at guest time 0. */
   pc: PcState;
   epochSeconds: number;
+  /** Rank-check every lock this vCPU takes (debug builds, tests). */
+  checkLockRanks: boolean;
   /** The boot vCPU's entry state; secondaries wait for vcpu_start instead. */
   boot?: { eip: number; eax: number; ebx: number; eflags: number };
 }
@@ -56,6 +59,7 @@ function post(message: WorkerMessage): void {
 }
 
 function main(config: WorkerConfig): void {
+  checkLockRanks(config.checkLockRanks);
   // Console bytes from the UART and the console hypercall join the VM's one ordered stream.
   const serial = SerialStream.attach(config.serial);
   const ring = () => post({ type: 'serial' });

@@ -76,7 +76,8 @@ export class Machine {
   /** The isa-debug-exit code, once the guest wrote one. */
   exitCode: number | undefined;
   readonly pc: PcPlatform | undefined;
-  private resetRequested = false;
+  /** The guest pulsed the reset line (port 0x92, i8042): whoever runs the CPU restarts the machine. */
+  resetRequested = false;
   /** Virtual time skipped while halted (virtual clock). */
   private skipped = 0;
   private readonly sleepWord = new Int32Array(new SharedArrayBuffer(4));

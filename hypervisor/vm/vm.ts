@@ -34,6 +34,12 @@ export interface VmConfig {
   drives?: readonly (string | DriveConfig)[];
   /** Read-only images mapped above RAM on every vCPU's MMIO bus (firmware, tables). */
   roms?: readonly RomImage[];
+  /**
+   * Check the device locks' ranks in every vCPU (base/lock.ts): a lock taken out of rank order ends the VM
+   * with an error naming both locks. Default: on when the environment has PVRT_CHECK_LOCKS=1 (the tests
+   * set it); off costs nothing.
+   */
+  checkLockRanks?: boolean;
 }
 
 export interface LoadOptions {
@@ -141,6 +147,7 @@ export class Vm extends EventEmitter<VmEvents> {
   /** The PC devices every vCPU shares (PIC, PIT, RTC): unmodified guests find a PC, paravirtual ones ignore it. */
   private pcState: PcState;
   private readonly epochSeconds = Math.floor(Date.now() / 1000);
+  private readonly checkLockRanks: boolean;
   private workers: Worker[] = [];
   private exits: Promise<void>[] = [];
   private boot: WorkerConfig['boot'];
@@ -159,6 +166,7 @@ export class Vm extends EventEmitter<VmEvents> {
     if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 32) throw new RangeError(`vcpus: ${vcpus} is not a vCPU count from 1 to 32`);
     this.vcpuCount = vcpus;
     this.clock = config.clock ?? 'real';
+    this.checkLockRanks = config.checkLockRanks ?? process.env['PVRT_CHECK_LOCKS'] === '1';
     if (this.clock !== 'real' && this.clock !== 'virtual') throw new RangeError(`clock: "${String(this.clock)}" is neither real nor virtual`);
     this.controls = Array.from({ length: vcpus }, () => new VcpuControl());
     this.pcState = PcPlatform.createState(vcpus);
@@ -232,6 +240,7 @@ export class Vm extends EventEmitter<VmEvents> {
         roms: this.roms,
         pc: this.pcState,
         epochSeconds: this.epochSeconds,
+        checkLockRanks: this.checkLockRanks,
         ...(v === 0 ? { boot: this.boot } : {}),
       };
       const worker = new Worker(script, { workerData: config, name: `vcpu${v}` });
@@ -410,6 +419,9 @@ export class Vm extends EventEmitter<VmEvents> {
   private onStop(vcpu: number, stop: VcpuStop): void {
     this.stopped.add(vcpu);
     switch (stop.kind) {
+      case 'reset':
+        void this.reboot();
+        return;
       case 'shutdown':
         if (stop.reason === ShutdownReason.REBOOT) {
           void this.reboot();

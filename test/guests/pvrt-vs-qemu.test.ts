@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { checkLockRanks } from '../../hypervisor/base/lock.js';
 import { Machine } from '../../hypervisor/vm/machine.js';
 import { createVm } from '../../hypervisor/vm/vm.js';
 import type { X87Factory } from '../../hypervisor/x86/x87.js';
@@ -17,6 +18,16 @@ async function fpuFactory(): Promise<X87Factory | undefined> {
 }
 
 function runUnderPvrt(path: string, fpu: X87Factory | undefined) {
+  // Lock ranks are checked here as in every test VM's workers (PVRT_CHECK_LOCKS): a violation throws.
+  checkLockRanks(true);
+  try {
+    return runMachine(path, fpu);
+  } finally {
+    checkLockRanks(false);
+  }
+}
+
+function runMachine(path: string, fpu: X87Factory | undefined) {
   const bytes: number[] = [];
   // A PC, as QEMU's: the PIC, PIT and RTC are there for every guest (the pit guest drives them).
   const machine = new Machine({ memoryBytes: 32 << 20, serial: (b) => bytes.push(b), pc: {}, ...(fpu ? { fpu } : {}) });

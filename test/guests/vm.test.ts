@@ -162,7 +162,7 @@ describe.skipIf(problem !== null)('paravirtual guests on vCPU worker threads', (
       expect(readFileSync(path)).toEqual(Buffer.from(original));
     });
 
-    it('shutdown(REBOOT) restarts the guest from its image in clean RAM; the drive keeps what it wrote', async () => {
+    it('shutdown(REBOOT) and the i8042 reset line restart the guest from its image in clean RAM; the drive keeps what it wrote', async () => {
       const { path } = disk();
       writeFileSync(path, new Uint8Array(SECTORS * 512)); // boot count 0
       const { result, console } = await boot('reboot', { drives: [path], vcpus: 2 });

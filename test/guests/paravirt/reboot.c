@@ -1,5 +1,6 @@
 /* Reboot: counts its boots in sector 0 of drive 0 (RAM does not survive a reboot, the drive does), and
-   asks for a reboot until the third boot, which powers off with the count as its exit code. */
+   reboots until the third boot, which powers off with the count as its exit code. The first reboot is the
+   shutdown hypercall's REBOOT, the second the PC's way: the i8042's reset line (command 0xfe). */
 #include "pv.h"
 
 static uint32_t sector[128] __attribute__((aligned(16)));
@@ -26,6 +27,10 @@ int main(void)
     write_number("boot ", boots);
     sector[0] = boots;
     transfer(page, 1);
+    if (boots == 2) {
+        __asm__ volatile("outb %0, $0x64" : : "a"((uint8_t)0xfe));
+        for (;;) __asm__ volatile("pause");
+    }
     (void)pvrt_shutdown(boots < 3 ? PVRT_SHUTDOWN_REASON_REBOOT : PVRT_SHUTDOWN_REASON_POWEROFF, boots);
     return 1;
 }
