@@ -96,6 +96,16 @@ describe.skipIf(problem !== null)('pvrt run: guests', () => {
     expect(r.code).toBe(1); // QEMU's status for isa-debug-exit value 0: (0 << 1) | 1
   });
 
+  it('boots an unmodified SMP guest with --smp: the APs start by INIT-SIPI-SIPI; --stats shows MMIO by device', () => {
+    const r = pvrt(['run', buildGuest('smp'), '--smp', '4', '--stats']);
+    expect(r.out).toContain('barrier: 4 cpus joined\n');
+    expect(r.out).toContain('10 checks, 0 failed\n');
+    expect(r.code).toBe(1);
+    // Every vCPU ran and talked to its own local APIC.
+    for (let v = 0; v < 4; v++) expect(r.err).toMatch(new RegExp(`vCPU ${v} \\(stopped\\): \\d+ instructions[^]*?MMIO by device: lapic \\d+`));
+    expect(r.err).toMatch(/vCPU 1 \(stopped\)[^]*?interrupts injected 100\n/); // the 100 pings
+  });
+
   it('reports a fatal guest fault and a timeout with their own exit codes', () => {
     const fault = pvrt(['run', buildParavirtGuest('fault')]);
     expect(fault.code).toBe(1);
