@@ -170,11 +170,9 @@ static inline void pit_delay_ms(uint32_t ms)
     if (ms) pit_delay_us(ms * 1000);
 }
 
-/* ---- vectors 0x30-0x5f and 0xff (the runtime's trap_install stops at 47) ---- */
-
-/* Points IDT entry vector (0x30-0x5f or 0xff) at a stub that builds a struct trap_frame and calls handler.
-   The gate goes into the IDT the CPU is using, so install before other CPUs load that IDT. */
-void vector_install(int vector, trap_handler handler);
+/* An interrupt handler at ring 0 (the runtime has stubs for vectors up to 0x5f and 0xff). Install before
+   other CPUs load the IDT. */
+static inline void vector_install(int vector, trap_handler handler) { trap_install(vector, handler, 0); }
 
 static inline void enable_and_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); } /* sti's shadow covers hlt */
 static inline void interrupts_off(void) { __asm__ volatile("cli" ::: "memory"); }

@@ -1,21 +1,12 @@
 /* MP table search and parse (MP spec 1.4, chapter 4). */
 #include "mptable.h"
+#include "firmware.h"
 
 #define ENTRY_PROCESSOR 0
 #define ENTRY_BUS 1
 #define ENTRY_IOAPIC 2
 #define ENTRY_IO_INTERRUPT 3
 #define ENTRY_LOCAL_INTERRUPT 4
-
-static uint8_t byte_sum(const uint8_t *p, uint32_t n)
-{
-    uint8_t sum = 0;
-    while (n--) sum += *p++;
-    return sum;
-}
-
-static uint16_t read16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t read32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* The floating pointer: "_MP_" on a 16-byte boundary, its length in 16-byte units, bytes summing to 0. */
 static const uint8_t *scan(uint32_t start, uint32_t length)
@@ -25,14 +16,6 @@ static const uint8_t *scan(uint32_t start, uint32_t length)
         if (memcmp(f, "_MP_", 4) == 0 && f[8] >= 1 && byte_sum(f, 16u * f[8]) == 0) return f;
     }
     return 0;
-}
-
-/* A word of the BIOS data area. The address goes through an empty asm so gcc does not take a pointer
-   into the first page for a null-pointer offset and warn. */
-static uint16_t bios_data_word(uint32_t address)
-{
-    __asm__("" : "+r"(address));
-    return *(volatile uint16_t *)address;
 }
 
 static const uint8_t *find_floating_pointer(void)

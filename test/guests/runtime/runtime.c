@@ -128,8 +128,8 @@ static struct {
 } __attribute__((packed)) idtr = { sizeof idt - 1, (uint32_t)idt };
 static trap_handler handlers[256];
 
-extern const uint32_t trap_stubs[48];
-extern char trap_stub_syscall[];
+extern const uint32_t trap_stubs[TRAP_STUBS];
+extern char trap_stub_syscall[], trap_stub_spurious[];
 
 static void unexpected(struct trap_frame *f)
 {
@@ -145,7 +145,10 @@ void trap_dispatch(struct trap_frame *f)
 
 void trap_install(int vector, trap_handler handler, int dpl)
 {
-    uint32_t stub = vector == 0x80 ? (uint32_t)trap_stub_syscall : vector >= 0 && vector < 48 ? trap_stubs[vector] : 0;
+    uint32_t stub = vector == 0x80   ? (uint32_t)trap_stub_syscall
+                    : vector == 0xff ? (uint32_t)trap_stub_spurious
+                    : vector >= 0 && vector < TRAP_STUBS ? trap_stubs[vector]
+                                                         : 0;
     if (!stub) {
         printf("trap_install: no stub for vector %d\n", vector);
         exit(0x7e);

@@ -55,7 +55,8 @@ struct trap_frame {
     uint32_t user_esp, user_ss;
 };
 typedef void (*trap_handler)(struct trap_frame *frame);
-/* Vectors 0-47 and 0x80; dpl 3 lets ring 3 raise it with int. */
+/* Vectors 0 to TRAP_STUBS - 1, 0x80 and 0xff; dpl 3 lets ring 3 raise it with int. */
+#define TRAP_STUBS 96
 void trap_install(int vector, trap_handler handler, int dpl);
 
 #endif

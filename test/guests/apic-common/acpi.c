@@ -1,24 +1,10 @@
 /* RSDP -> RSDT -> MADT (ACPI 1.0 structures, which QEMU's firmware provides). */
 #include "acpi.h"
+#include "firmware.h"
 
 #define MADT_LOCAL_APIC 0
 #define MADT_IOAPIC 1
 #define MADT_INTERRUPT_OVERRIDE 2
-
-static uint8_t byte_sum(const uint8_t *p, uint32_t n)
-{
-    uint8_t sum = 0;
-    while (n--) sum += *p++;
-    return sum;
-}
-
-static uint32_t read32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
-static uint16_t bios_data_word(uint32_t address)
-{
-    __asm__("" : "+r"(address)); /* keeps gcc from warning about a pointer into the first page */
-    return *(volatile uint16_t *)address;
-}
 
 /* "RSD PTR " on a 16-byte boundary; the first 20 bytes (the ACPI 1.0 part) sum to 0. */
 static const uint8_t *scan_rsdp(uint32_t start, uint32_t length)
