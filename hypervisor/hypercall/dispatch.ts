@@ -35,14 +35,36 @@ const HANDLERS: { [K in HypercallName]: Handler<K> } = {
   debug_log: debugLog,
 };
 
+type ArgInfo = HypercallInfo['args'][number];
+
+/** Everything dispatch needs for one hypercall number, looked up once: the decoder, the checks, the handler. */
+interface Route {
+  readonly decode: (regs: ArrayLike<number>) => Record<string, number>;
+  /** The arguments that name guest memory, checked before the handler runs. */
+  readonly targets: readonly ArgInfo[];
+  readonly handler: Handler<HypercallName>;
+  readonly valueWords: number;
+}
+
+/** By hypercall number, so a call costs array loads rather than lookups by name. */
+const ROUTES: readonly (Route | undefined)[] = hypercallByNumber.map((info) =>
+  info === undefined
+    ? undefined
+    : {
+        decode: decodeArgs[info.name] as unknown as Route['decode'],
+        targets: info.args.filter((arg) => arg.target !== null),
+        handler: HANDLERS[info.name] as Handler<HypercallName>,
+        valueWords: VALUE_WORDS[info.name],
+      },
+);
+
 /**
  * Checks every guest-physical range a call reaches, as the spec describes it, before any handler runs:
  * the whole range in guest RAM (EFAULT), lengths within the call's maximum (E2BIG), pages aligned (EINVAL).
  */
-function checkTargets(info: HypercallInfo, args: Record<string, number>, vcpu: VcpuContext): number {
-  for (const arg of info.args) {
-    const target = arg.target;
-    if (target === null) continue;
+function checkTargets(targets: readonly ArgInfo[], args: Record<string, number>, vcpu: VcpuContext): number {
+  for (const arg of targets) {
+    const target = arg.target!;
     const address = args[arg.name]!;
     let length: number;
     if (target.kind === 'bytes') {
@@ -60,26 +82,24 @@ function checkTargets(info: HypercallInfo, args: Record<string, number>, vcpu: V
 }
 
 /**
- * Serves the hypercall the CPU exited with (VMCALL): decodes the number and arguments from the i386
- * registers with the generated tables, validates them, runs the handler, and writes the status and
- * value back. Nothing a guest passes can make this throw.
+ * Serves a hypercall (VMCALL): decodes the number and arguments from the i386 registers with the
+ * generated tables, validates them, runs the handler, and writes the status and value back. Nothing a
+ * guest passes can make this throw.
  */
 export function dispatchHypercall(cpu: Cpu, vcpu: VcpuContext): void {
   const regs = cpu.regs;
-  const info = hypercallByNumber[regs[NUMBER_REGISTER]! >>> 0];
-  if (info === undefined) {
+  const route = ROUTES[regs[NUMBER_REGISTER]! >>> 0];
+  if (route === undefined) {
     regs[STATUS_REGISTER] = Status.ENOSYS;
     return;
   }
-  const args = decodeArgs[info.name](regs) as unknown as Record<string, number>;
-  const checked = checkTargets(info, args, vcpu);
-  const handler = HANDLERS[info.name] as Handler<HypercallName>;
-  const outcome: Outcome = checked === Status.OK ? handler(args as never, vcpu) : { status: checked };
+  const args = route.decode(regs);
+  const checked = route.targets.length === 0 ? Status.OK : checkTargets(route.targets, args, vcpu);
+  const outcome: Outcome = checked === Status.OK ? route.handler(args as never, vcpu) : { status: checked };
   regs[STATUS_REGISTER] = outcome.status;
   if (outcome.status === Status.OK && outcome.value !== undefined) {
-    const words = VALUE_WORDS[info.name];
     const value = outcome.value;
     regs[VALUE_REGISTERS[0]!] = value % 4294967296 | 0;
-    if (words === 2) regs[VALUE_REGISTERS[1]!] = Math.floor(value / 4294967296) | 0;
+    if (route.valueWords === 2) regs[VALUE_REGISTERS[1]!] = Math.floor(value / 4294967296) | 0;
   }
 }

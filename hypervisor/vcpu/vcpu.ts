@@ -83,6 +83,14 @@ export function readStats(stats: Float64Array): VcpuStats {
   };
 }
 
+/**
+ * Hypercalls after which the run loop has work: an upcall to deliver (wait_for_event and events_deliver
+ * open the virtual IF on pending events; a registered page may already have some), a deadline that may
+ * already have passed, a stop, a host yield. The others are served inside the CPU loop (the fast path).
+ */
+const LOOP_AFTER = new Set(['wait_for_event', 'events_deliver', 'shared_page_register', 'timer_set', 'yield', 'shutdown']);
+const NEEDS_LOOP = hypercallByNumber.map((info) => info !== undefined && LOOP_AFTER.has(info.name));
+
 /** Instructions per run slice: how often the loop looks at events, timers, requests and actions while busy. */
 const SLICE = 20_000;
 const SHARED = Structs.vcpu_shared.offset;
@@ -133,6 +141,17 @@ export class Vcpu implements VcpuContext {
     // x86 makes a store visible to every processor's instruction fetch: the writer goes on only once the
     // vCPUs running that code have dropped it (or sleep, and will before they run again).
     cpu.onForeignCodeWrite = (page, owners) => this.crosscall(owners, Action.InvalidateCode, page);
+    cpu.onHypercall = () => this.serveHypercall();
+  }
+
+  /** A VMCALL, served inside the CPU loop; back to the run loop only when the call left it work. */
+  private serveHypercall(): void {
+    const cpu = this.machine.cpu;
+    const number = cpu.regs[0]! >>> 0;
+    this.count(StatSlot.Hypercalls + (hypercallByNumber[number] === undefined ? UNKNOWN : number), 1);
+    dispatchHypercall(cpu, this);
+    // `held`: events raised on this vCPU by the call itself (an IPI to self), for the upcall.
+    if (NEEDS_LOOP[number] === true || this.held !== 0 || this.stopInfo !== undefined) cpu.requestExit();
   }
 
   // ---- VcpuContext --------------------------------------------------------------------------------
@@ -497,11 +516,7 @@ export class Vcpu implements VcpuContext {
       stats[StatSlot.Interrupts] = cpu.interruptsTaken;
       if (this.machine.exitCode !== undefined) this.stopInfo = { kind: 'debug-exit', code: this.machine.exitCode };
       else if (this.machine.resetRequested) this.stopInfo = { kind: 'reset' };
-      else if (exit === Exit.Hypercall) {
-        const number = cpu.regs[0]! >>> 0;
-        this.count(StatSlot.Hypercalls + (hypercallByNumber[number] === undefined ? UNKNOWN : number), 1);
-        dispatchHypercall(cpu, this);
-      } else if (exit === Exit.Shutdown) {
+      else if (exit === Exit.Shutdown) {
         const info = cpu.shutdownInfo!;
         this.stopInfo = { kind: 'triple-fault', reason: info.reason, eip: info.eip, bytes: info.bytes };
       } else if (exit === Exit.Hlt) {

@@ -97,6 +97,11 @@ export class Cpu implements CodeSource, FpuHost {
   halted = false;
   /** VMCALL exits to the hypervisor when true; otherwise it is #UD as on a CPU without VMX. */
   hypercalls = false;
+  /**
+   * Serves a VMCALL without leaving the run loop (the hypervisor's fast path); it calls requestExit()
+   * when the run loop has work to do after it. Without it, VMCALL returns Exit.Hypercall.
+   */
+  onHypercall: (() => void) | undefined = undefined;
   shutdownInfo: ShutdownInfo | undefined = undefined;
   private exitRequested = false;
 

@@ -1758,7 +1758,11 @@ function opFpu(cpu: Cpu, insn: Instruction, entry: OpEntry): Exit {
 
 function opVmcall(cpu: Cpu, insn: Instruction, entry: OpEntry): Exit {
   if (!cpu.hypercalls) cpu.ud();
-  return Exit.Hypercall;
+  const serve = cpu.onHypercall;
+  if (serve === undefined) return Exit.Hypercall;
+  // Served in place, like a port access: the run loop sees it only if the handler asks for an exit.
+  serve();
+  return Exit.Budget;
 }
 
 /** One handler per operation, indexed by Op: the interpreter's dispatch. */
