@@ -90,8 +90,9 @@ describe.skipIf(problem !== null)('pvrt run: guests', () => {
     expect(Number(halts![2])).toBeGreaterThanOrEqual(20);
     expect(r.err).toMatch(/port I\/O by port: .*0x43 4/); // the guest's four PIT commands
     expect(r.err).toMatch(/port I\/O by port: .*0x20 2[12],/); // ICW1 and an EOI per tick (20, or 21 if one more came before cli)
-    // The same by device: the console UART is the busiest, then the channel-2 polling on port 0x61.
-    expect(r.err).toMatch(/port I\/O by device: com1 \d+, port61 \d+, pic-master 2[67], pit8254 11, pic-slave 5, isa-debug-exit 1\n/);
+    // The same by device (busiest first; the console UART and the channel-2 polling on port 0x61 vary with speed).
+    const byDevice = /port I\/O by device: (.*)\n/.exec(r.err)?.[1] ?? '';
+    for (const device of [/com1 \d+/, /port61 \d+/, /pic-master 2[67]\b/, /pit8254 11\b/, /pic-slave 5\b/, /isa-debug-exit 1$/]) expect(byDevice).toMatch(device);
     expect(r.out).toContain('7 checks, 0 failed\n');
     expect(r.code).toBe(1); // QEMU's status for isa-debug-exit value 0: (0 << 1) | 1
   });
