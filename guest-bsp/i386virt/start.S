@@ -1,7 +1,8 @@
 /* Hand-written start-up for i386virt guests (the generated BSP has none yet), shared by the examples,
    the test guests and the benchmarks. Entry of a paravirtual guest: its own GDT (the loader leaves GDTR undefined, as multiboot does; upcalls
    return with iret, which reloads CS from it), a stack, then main. main ends the VM with shutdown.
-   Guests that start secondary vCPUs define secondary_main(argument). */
+   Guests that start secondary vCPUs define secondary_main(argument). In executive builds main is
+   boot.c's, which calls boot_card(). */
         .text
         .globl _start
         .weak secondary_main
@@ -51,3 +52,5 @@ multiboot_info: .long 0
         .align 16
         .space 16384
 stack_top:
+
+        .section .note.GNU-stack, "", @progbits   /* no executable stack wanted */

@@ -12,7 +12,7 @@ static uint64_t first_tick, last_tick;
 static void tick(void *unused)
 {
     (void)unused;
-    /* A late guest catches up several ticks in one upcall: the count stops at TICKS all the same. */
+    /* The count stops at TICKS however the upcalls fall (a late tick is dropped, not run twice). */
     if (ticks < TICKS) {
         uint64_t now = i386virt_clock_nanoseconds();
         if (ticks == 0) first_tick = now;
@@ -35,7 +35,7 @@ int main(void)
     uint64_t end = i386virt_clock_nanoseconds();
 
     write_number("ticks ", ticks);
-    /* One upcall may run several ticks when the guest is late (the driver catches up on its grid). */
+    /* A late tick is dropped: the driver re-arms on its grid for the next deadline still ahead. */
     write_number("upcalls ", i386virt_boot_vcpu_page.shared.upcall_count);
     write_number("cookie says it was enabled ", (level & 0x200u) != 0); /* native EFLAGS.IF encoding */
     write_number("first tick after one period ", first_tick - start >= TICK_NS);
