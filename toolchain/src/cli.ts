@@ -1,7 +1,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildApplication } from './build/app.js';
+import { ccOf } from './build/cc.js';
 import { compileBsp, compilersFor } from './build/compilers.js';
+import { compareExample } from './compare/compare.js';
+import { formatTable } from './compare/report.js';
 import { linkGuest } from './build/guest.js';
 import { PvrtError } from './errors.js';
 import { startArch } from './gen/arch.js';
@@ -44,6 +48,27 @@ Usage:
       --timeout S           stop the guest after S seconds (exit code 124)
       --stats               print per-vCPU figures at exit (instructions, hypercalls, upcalls, waits)
     The exit code is the guest's shutdown code.
+  pvrt build --bsp BSP SOURCES... -o IMAGE [options]
+                                                   compile and link an RTEMS-style application with the
+                                                   executive and a BSP (i386virt: paravirtual, pc386: PC)
+      --bsp BSP             a folder of guest-bsp/ with a bsp.json (required)
+      -o, --out IMAGE       the image to write (required; appears whole or not at all)
+      --cc gcc|clang        the compiler (default gcc)
+      -I DIR                an extra include folder (repeat for more)
+      -D NAME[=VALUE]       a preprocessor definition (repeat for more)
+      --bsp-root DIR        the guest-bsp folder (default the one shipped with pvrt)
+  pvrt compare EXAMPLE [options]                   build EXAMPLE (a folder of C sources, or a name under
+                                                   examples/) for i386virt and pc386, run each N times and
+                                                   print their figures side by side (medians, ratio pc386/i386virt)
+      --runs N              runs per BSP (default 3)
+      --clock real|virtual  guest time source (default real)
+      --json FILE           write every figure, per run and summarized, as JSON
+      --html FILE           write a self-contained HTML report with charts
+      --timeout S           seconds each run may take (default 60)
+      -m, --memory SIZE     guest RAM (default 64M)
+      --cc gcc|clang, --bsp-root DIR   as for build
+    Guests report their own figures on the console: "BENCH name unit n=N min=V p50=V p99=V max=V"
+    lines, and "IDLE begin" / "IDLE end" around a stretch of idling (host CPU is measured in between).
 
 --spec defaults to the hypercall-spec folder shipped with pvrt.`;
 
@@ -62,6 +87,14 @@ type Options = {
   append?: string;
   timeout?: string;
   stats?: boolean;
+  bsp?: string;
+  cc?: string;
+  include?: string[];
+  define?: string[];
+  'bsp-root'?: string;
+  runs?: string;
+  json?: string;
+  html?: string;
 };
 
 function parse(args: string[]): { positionals: string[]; values: Options } {
@@ -73,7 +106,7 @@ function parse(args: string[]): { positionals: string[]; values: Options } {
       options: {
         spec: { type: 'string' },
         arch: { type: 'string' },
-        out: { type: 'string' },
+        out: { type: 'string', short: 'o' },
         like: { type: 'string' },
         name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -85,6 +118,14 @@ function parse(args: string[]): { positionals: string[]; values: Options } {
         append: { type: 'string' },
         timeout: { type: 'string' },
         stats: { type: 'boolean' },
+        bsp: { type: 'string' },
+        cc: { type: 'string' },
+        include: { type: 'string', short: 'I', multiple: true },
+        define: { type: 'string', short: 'D', multiple: true },
+        'bsp-root': { type: 'string' },
+        runs: { type: 'string' },
+        json: { type: 'string' },
+        html: { type: 'string' },
       },
     }) as { positionals: string[]; values: Options };
   } catch (err) {
@@ -192,6 +233,56 @@ function run(argv: string[], io: Io): number | Promise<number> {
         },
         { console: io.console ?? ((bytes) => io.out(Buffer.from(bytes).toString('latin1'))), err: io.err, ...(io.input ? { input: io.input } : {}) },
       );
+    }
+    case 'build': {
+      const bsp = required(values, 'bsp', 'build');
+      const out = required(values, 'out', 'build');
+      const sources = positionals.slice(1);
+      if (sources.length === 0) throw new PvrtError({ message: `build: which sources? pvrt build --bsp ${bsp} FILE.c... -o ${out}\n\n${USAGE}` });
+      return buildApplication({
+        bsp,
+        sources,
+        out,
+        cc: ccOf(values.cc),
+        includeDirs: values.include ?? [],
+        defines: values.define ?? [],
+        specRoot,
+        ...(values['bsp-root'] === undefined ? {} : { guestBspRoot: values['bsp-root'] }),
+      }).then((r) => {
+        for (const w of r.warnings) io.err(w);
+        io.out(`built ${r.image}: ${r.units} files, ${r.bsp} BSP, ${r.cc}`);
+        return 0;
+      });
+    }
+    case 'compare': {
+      if (sub === undefined) throw new PvrtError({ message: `compare: which example? pvrt compare EXAMPLE\n\n${USAGE}` });
+      noExtra(2);
+      const count = (name: string, value: string | undefined): number | undefined => {
+        if (value === undefined) return undefined;
+        const n = Number(value);
+        if (value.trim() === '' || !Number.isFinite(n)) throw new PvrtError({ message: `--${name}: "${value}" is not a number` });
+        return n;
+      };
+      const runs = count('runs', values.runs);
+      const timeout = count('timeout', values.timeout);
+      return compareExample({
+        example: sub,
+        clock: (values.clock ?? 'real') as 'real' | 'virtual',
+        cc: ccOf(values.cc),
+        specRoot,
+        progress: (line) => io.err(line),
+        ...(runs === undefined ? {} : { runs }),
+        ...(timeout === undefined ? {} : { timeout }),
+        ...(values.memory === undefined ? {} : { memory: values.memory }),
+        ...(values.json === undefined ? {} : { json: values.json }),
+        ...(values.html === undefined ? {} : { html: values.html }),
+        ...(values['bsp-root'] === undefined ? {} : { guestBspRoot: values['bsp-root'] }),
+      }).then((report) => {
+        io.out(formatTable(report));
+        if (values.json) io.out(`wrote ${resolve(values.json)}`);
+        if (values.html) io.out(`wrote ${resolve(values.html)}`);
+        return 0;
+      });
     }
     case 'demo':
       noExtra(1);
