@@ -107,6 +107,13 @@ describe.skipIf(problem !== null)('pvrt run: guests', () => {
     expect(r.err).toMatch(/vCPU 1 \(stopped\)[^]*?interrupts injected 100\n/); // the 100 pings
   });
 
+  it('ends quietly when its reader closes the pipe early (pvrt run IMAGE | head)', () => {
+    const image = buildParavirtGuest('idle', { defines: { IDLE_NS: '300000000ull' } });
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run "${image}" | head -c 2`], { encoding: 'latin1', timeout: 60_000 });
+    expect(r.stdout).toBe('id');
+    expect(r.stderr).toBe('');
+  });
+
   it('reports a fatal guest fault and a timeout with their own exit codes', () => {
     const fault = pvrt(['run', buildParavirtGuest('fault')]);
     expect(fault.code).toBe(1);

@@ -36,7 +36,9 @@ Usage:
   pvrt gen docs [--out FILE] [--spec DIR]          generate the interface reference (REFERENCE.md)
   pvrt gen arch --like ARCH --name NEW [--spec DIR]  start hypercall-spec/arch/NEW.json from ARCH
   pvrt gen all [--spec DIR]                        regenerate every committed generated file
-  pvrt demo [--arch ARCH] [--out DIR]              generate a BSP, compile it with every compiler found, and
+  pvrt demo [--out DIR]                            what npm start shows: examples/ticker on the paravirtual
+                                                   BSP, then rtos-bench compared on both BSPs (report in DIR)
+  pvrt demo bsp [--arch ARCH] [--out DIR]          generate a BSP, compile it with every compiler found, and
                                                    (i386) boot examples/hello on it
   pvrt run IMAGE [options]                         boot a paravirtual (or multiboot) i386 image
       -m, --memory SIZE     guest RAM (default 64M)
@@ -284,16 +286,43 @@ function run(argv: string[], io: Io): number | Promise<number> {
         return 0;
       });
     }
-    case 'demo':
+    case 'demo': {
+      const buildDir = resolve(values.out ?? join(packageRoot(), 'build'));
+      if (sub === 'bsp') {
+        noExtra(2);
+        return demoBsp(specRoot, values.arch ?? 'i386', buildDir, io);
+      }
       noExtra(1);
-      return demo(specRoot, values.arch ?? 'i386', resolve(values.out ?? join(packageRoot(), 'build')), io);
+      return demo(specRoot, buildDir, io);
+    }
     default:
       throw new PvrtError({ message: `unknown command "${command}"\n\n${USAGE}` });
   }
 }
 
-/** What `npm start` shows: the spec checks, a BSP generated and compiled for real, then a guest built on it and booted. */
-async function demo(specRoot: string, archName: string, buildDir: string, io: Io): Promise<number> {
+/**
+ * What `npm start` shows, within a minute: the ticker example on the paravirtual BSP (i386virt), then
+ * rtos-bench built for both BSPs and compared side by side, with the HTML report written beside.
+ */
+async function demo(specRoot: string, buildDir: string, io: Io): Promise<number> {
+  const bundle = loadSpec(specRoot);
+  io.out(`spec: interface version ${bundle.spec.version}, ${allHypercalls(bundle.spec).length} hypercalls, ${bundle.archs.size} architectures, all checks pass`);
+  const consoleOut = io.console ?? ((b: Uint8Array) => io.out(Buffer.from(b).toString('latin1')));
+  const ticker = join(packageRoot(), 'examples', 'ticker');
+  const built = await buildApplication({ bsp: 'i386virt', sources: [join(ticker, 'ticker.c')], out: join(buildDir, 'ticker-i386virt.elf'), specRoot });
+  io.out(`\n1. examples/ticker on the paravirtual BSP: pvrt run ${built.image} --stats\n`);
+  const code = await runImage({ image: built.image, memory: '16M', smp: 1, clock: 'real', drives: [], timeout: 30, stats: true }, { console: consoleOut, err: io.out });
+  if (code !== 0) return code;
+  io.out('\n2. examples/rtos-bench on both BSPs, paravirtual (i386virt) against full emulation (pc386): pvrt compare rtos-bench\n');
+  const html = join(buildDir, 'rtos-bench.html');
+  const report = await compareExample({ example: 'rtos-bench', runs: 1, clock: 'real', specRoot, html, json: join(buildDir, 'rtos-bench.json'), progress: (line) => io.out(line) });
+  io.out(formatTable(report));
+  io.out(`\nthe same with charts: ${html}\nmore: pvrt compare rtos-bench --runs 5, pvrt compare ticker, pvrt demo bsp --arch riscv64`);
+  return 0;
+}
+
+/** `pvrt demo bsp`: the spec checks, a BSP generated and compiled with every compiler found, and (i386) examples/hello booted on it. */
+async function demoBsp(specRoot: string, archName: string, buildDir: string, io: Io): Promise<number> {
   const bundle = loadSpec(specRoot);
   const arch = archOf(bundle, archName);
   io.out(`spec: interface version ${bundle.spec.version}, ${allHypercalls(bundle.spec).length} hypercalls, ${bundle.archs.size} architectures, all checks pass`);
