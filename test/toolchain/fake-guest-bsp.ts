@@ -11,6 +11,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDir } from '../helpers.js';
 
+/** The start-up both fake BSPs share: a stack, then the fake executive's boot. */
+const FAKE_START = `        .text
+        .globl _start
+_start:
+        movl $stack_top, %esp
+        call fake_boot
+1:      hlt
+        jmp 1b
+        .bss
+        .align 16
+        .space 16384
+stack_top:
+`;
+
 const FILES: Record<string, string> = {
   'executive/include/rtems.h': `#ifndef FAKE_RTEMS_H
 #define FAKE_RTEMS_H
@@ -85,18 +99,7 @@ fake_now_ns:                    /* the TSC counts guest nanoseconds */
   'i386virt/bsp.json': `{ "defines": ["FAKE_PARAVIRT", "FAKE_BSP_NAME=\\"i386virt\\""], "generated": "i386" }\n`,
   'i386virt/include/bsp.h': `#error "the generated BSP's include/ must come first: this decoy bsp.h was found"\n`,
   'i386virt/include/fake-board.h': `#define FAKE_BOARD_NAME "virt-board"\n`,
-  'i386virt/start.S': `        .text
-        .globl _start
-_start:
-        movl $stack_top, %esp
-        call fake_boot
-1:      hlt
-        jmp 1b
-        .bss
-        .align 16
-        .space 16384
-stack_top:
-`,
+  'i386virt/start.S': FAKE_START,
   'i386virt/linker.ld': `ENTRY(_start)
 SECTIONS
 {
@@ -134,18 +137,7 @@ const char *fake_bsp_board(void) { return FAKE_BOARD_NAME; }
   'pc386/start.S': `        .section .multiboot, "a"
         .align 4
         .long 0x1BADB002, 0, -0x1BADB002
-        .text
-        .globl _start
-_start:
-        movl $stack_top, %esp
-        call fake_boot
-1:      hlt
-        jmp 1b
-        .bss
-        .align 16
-        .space 16384
-stack_top:
-`,
+${FAKE_START}`,
   'pc386/linker.ld': `ENTRY(_start)
 SECTIONS
 {
