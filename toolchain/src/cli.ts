@@ -315,9 +315,9 @@ async function demo(specRoot: string, buildDir: string, io: Io): Promise<number>
   if (code !== 0) return code;
   io.out('\n2. examples/rtos-bench on both BSPs, paravirtual (i386virt) against full emulation (pc386): pvrt compare rtos-bench\n');
   const html = join(buildDir, 'rtos-bench.html');
-  const report = await compareExample({ example: 'rtos-bench', runs: 1, clock: 'real', specRoot, html, json: join(buildDir, 'rtos-bench.json'), progress: (line) => io.out(line) });
+  const report = await compareExample({ example: 'rtos-bench', runs: 3, clock: 'real', specRoot, html, json: join(buildDir, 'rtos-bench.json'), progress: (line) => io.out(line) });
   io.out(formatTable(report));
-  io.out(`\nthe same with charts: ${html}\nmore: pvrt compare rtos-bench --runs 5, pvrt compare ticker, pvrt demo bsp --arch riscv64`);
+  io.out(`\nthe same with charts: ${html}\nmore: pvrt compare rtos-bench --runs 9 --clock virtual, pvrt compare ticker, pvrt demo bsp --arch riscv64`);
   return 0;
 }
 
