@@ -87,10 +87,10 @@ export class IoBus {
   private countAccess(address: number, range: BusRange | undefined): void {
     if (this.accessCounts !== undefined) this.accessCounts[address]!++;
     const counts = this.deviceCounts;
-    if (counts !== undefined) {
-      const slot = range === undefined ? counts.length - 1 : range.slot;
-      if (slot < counts.length - 1 || range === undefined) counts[slot]!++;
-    }
+    if (counts === undefined) return;
+    const unassigned = counts.length - 1;
+    if (range === undefined) counts[unassigned]!++;
+    else if (range.slot < unassigned) counts[range.slot]!++;
   }
 
   /** The range holding an address, if any. */

@@ -96,7 +96,8 @@ export function buildGuest(name: GuestName): string {
 }
 
 let version: string | undefined;
-function compilerVersion(): string {
+/** gcc's version text, for cache keys: a new compiler builds new images. */
+export function compilerVersion(): string {
   return (version ??= spawnSync('gcc', ['--version'], { encoding: 'utf8' }).stdout ?? '');
 }
 

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApplication } from '../../../toolchain/src/build/app.js';
 import { packageRoot } from '../../../toolchain/src/paths.js';
+import { compilerVersion } from '../../support/guest-build.js';
 import { createVm, type ClockKind, type VmResult } from '../../../hypervisor/vm/vm.js';
 
 /** The BSPs every executive test and example is built for: paravirtual first, then full emulation. */
@@ -41,9 +41,6 @@ function filesUnder(dir: string): string[] {
   }
   return out.sort();
 }
-
-let gccVersion: string | undefined;
-const compilerVersion = (): string => (gccVersion ??= spawnSync('gcc', ['--version'], { encoding: 'utf8' }).stdout ?? '');
 
 /**
  * The inputs of an image: the executive, the BSP, the spec and templates a generated BSP comes from, the
